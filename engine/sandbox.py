@@ -1,0 +1,245 @@
+"""Runs the scripts and expressions admins write in diagrams, without letting them reach the server.
+
+RestrictedPython refuses imports, dunder names and unguarded attribute, item and iteration access at
+compile time. On top of that:
+- a time limit, checked on every bytecode of the script's own frames;
+- operators that could build a huge value in one C call (`**`, `*`, `<<`, `%`-formatting) and
+  format widths are bounded before they run, as is `range`;
+- str methods that allocate by an argument (`ljust`, `zfill`, ...) are not reachable.
+Every refusal is a `ScriptError` whose message says what was refused.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
+from types import CodeType
+from typing import Any
+
+from RestrictedPython import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.Guards import (
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr,
+)
+from RestrictedPython.transformer import RestrictingNodeTransformer
+
+from engine.errors import ScriptError
+
+SCRIPT_FILENAME = "<diagram script>"
+DEFAULT_TIME_LIMIT = 0.5
+MAX_ITEMS = 1_000_000
+MAX_INT_BITS = 100_000
+MAX_FORMAT_WIDTH = 1_000
+
+_BOUNDED = {ast.Pow: "**", ast.Mult: "*", ast.LShift: "<<", ast.Mod: "%"}
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "**": operator.pow, "*": operator.mul, "<<": operator.lshift, "%": operator.mod,
+    "+": operator.add, "-": operator.sub, "/": operator.truediv, "//": operator.floordiv,
+    ">>": operator.rshift, "&": operator.and_, "|": operator.or_, "^": operator.xor,
+}
+_ALLOCATING_STR_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "format", "format_map"})
+_WIDE_FORMAT = re.compile(r"\d{4,}|\*")
+
+
+class _ScriptTimeout(BaseException):
+    """Raised inside a script that ran past its time; BaseException so `except Exception` can't keep it."""
+
+
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's checks, plus size bounds on operators and format specs."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = self.node_contents_visit(node)
+        symbol = _BOUNDED.get(type(node.op))
+        if symbol is None:
+            return node
+        call = ast.Call(func=ast.Name("_bounded_op_", ast.Load()),
+                        args=[ast.Constant(symbol), node.left, node.right], keywords=[])
+        for new_node in (call, call.func, call.args[0]):
+            ast.copy_location(new_node, node)
+        return call
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        spec = node.format_spec
+        if spec is not None:
+            parts = spec.values if isinstance(spec, ast.JoinedStr) else [spec]
+            for part in parts:
+                if not isinstance(part, ast.Constant) or _WIDE_FORMAT.search(str(part.value)):
+                    self.error(node, f"Format widths above {MAX_FORMAT_WIDTH - 1} and computed widths "
+                                     "are not allowed.")
+        return self.node_contents_visit(node)
+
+
+def _check_size(value: Any) -> Any:
+    if isinstance(value, (str, bytes, list, tuple)) and len(value) > MAX_ITEMS:
+        raise ScriptError(f"A value of more than {MAX_ITEMS:,} items is not allowed in a diagram script.")
+    return value
+
+
+def _bounded_op(symbol: str, left: Any, right: Any) -> Any:
+    if symbol == "**" and isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0:
+        if right * math.log2(abs(left)) > MAX_INT_BITS:
+            raise ScriptError(f"A power that large ({left} ** {right}) is not allowed in a diagram script.")
+    elif symbol == "<<" and isinstance(right, int) and right > MAX_INT_BITS:
+        raise ScriptError("A shift that large is not allowed in a diagram script.")
+    elif symbol == "*":
+        sequence, count = (left, right) if isinstance(right, int) else (right, left)
+        if isinstance(sequence, (str, bytes, list, tuple)) and isinstance(count, int) \
+                and len(sequence) * count > MAX_ITEMS:
+            raise ScriptError(f"A value of more than {MAX_ITEMS:,} items is not allowed in a diagram script.")
+    elif symbol == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
+        raise ScriptError(f"Format widths above {MAX_FORMAT_WIDTH - 1} and computed widths are not allowed.")
+    return _check_size(_OPERATORS[symbol](left, right))
+
+
+def _inplace(symbol: str, left: Any, right: Any) -> Any:
+    op = symbol[:-1]
+    if op in ("**", "*", "<<", "%"):
+        return _bounded_op(op, left, right)
+    if op not in _OPERATORS:
+        raise ScriptError(f"The operator {symbol} is not allowed in a diagram script.")
+    return _check_size(_OPERATORS[op](left, right))
+
+
+def _getattr(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, (str, bytes)) and name in _ALLOCATING_STR_METHODS:
+        raise ScriptError(f"The string method {name}() is not allowed in a diagram script.")
+    return safer_getattr(obj, name, default)
+
+
+def _getitem(obj: Any, key: Any) -> Any:
+    return obj[key]
+
+
+def _write(obj: Any) -> Any:
+    # Scripts may change the data they were given (dicts and lists), never other objects.
+    if isinstance(obj, (dict, list)):
+        return obj
+    raise ScriptError(f"A diagram script may not change a {type(obj).__name__}.")
+
+
+def _range(*args: int) -> range:
+    values = range(*args)
+    if len(values) > MAX_ITEMS:
+        raise ScriptError(f"A range of more than {MAX_ITEMS:,} numbers is not allowed in a diagram script.")
+    return values
+
+
+def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return function(*args, **kwargs)
+
+
+SAFE_BUILTINS: dict[str, Any] = {
+    "None": None, "True": True, "False": False,
+    "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "divmod": divmod,
+    "enumerate": enumerate, "float": float, "int": int, "isinstance": isinstance, "len": len,
+    "list": list, "max": max, "min": min, "range": _range, "reversed": reversed, "round": round,
+    "set": set, "sorted": sorted, "str": str, "sum": sum, "tuple": tuple, "zip": zip,
+    "ValueError": ValueError, "KeyError": KeyError, "TypeError": TypeError,
+}
+
+_GUARDS: dict[str, Any] = {
+    "_getattr_": _getattr,
+    "_getitem_": _getitem,
+    "_getiter_": iter,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_write_": _write,
+    "_inplacevar_": _inplace,
+    "_bounded_op_": _bounded_op,
+    "_apply_": _apply,
+}
+
+
+@lru_cache(maxsize=2048)
+def _compile(source: str, mode: str) -> CodeType:
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    result = compiler(source, filename=SCRIPT_FILENAME, policy=_Policy)
+    if result.errors:
+        raise ScriptError(_explain(result.errors, source))
+    return result.code
+
+
+def _explain(errors: Iterable[str], source: str) -> str:
+    first = next(iter(errors))
+    return f"Refused by the script sandbox: {first} (in: {source.strip()[:80]!r})"
+
+
+def check(source: str, mode: str = "eval") -> str | None:
+    """None if the source compiles under the sandbox, or the message saying why not."""
+    try:
+        _compile(source, mode)
+    except ScriptError as error:
+        return error.message
+    return None
+
+
+class Sandbox:
+    """Evaluates expressions and runs scripts over a task's data with trusted helper functions."""
+
+    def __init__(self, helpers: Mapping[str, Callable[..., Any]] | None = None,
+                 time_limit: float = DEFAULT_TIME_LIMIT) -> None:
+        self.helpers = dict(helpers or {})
+        self.time_limit = time_limit
+
+    def _globals(self, data: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
+        scope: dict[str, Any] = {"__builtins__": SAFE_BUILTINS, **_GUARDS, **self.helpers}
+        scope.update(extra or {})
+        scope.update(data)
+        return scope
+
+    def evaluate(self, expression: str, data: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> Any:
+        code = _compile(expression.strip(), "eval")
+        return self._run(lambda: eval(code, self._globals(data, extra)), expression)
+
+    def execute(self, script: str, data: dict[str, Any], extra: Mapping[str, Any] | None = None) -> None:
+        """Run a script; the names it assigns become (or replace) entries in `data`."""
+        code = _compile(script, "exec")
+        scope = self._globals(data, extra)
+        injected = set(scope) - set(data)
+        self._run(lambda: exec(code, scope), script)
+        for name, value in scope.items():
+            if name in injected and name not in data:
+                continue
+            if callable(value) or name.startswith("_"):
+                continue
+            data[name] = value
+
+    def _run(self, call: Callable[[], Any], source: str) -> Any:
+        deadline = time.monotonic() + self.time_limit
+
+        def on_opcode(frame: Any, event: str, arg: Any) -> Any:
+            if time.monotonic() > deadline:
+                raise _ScriptTimeout
+            return on_opcode
+
+        def on_call(frame: Any, event: str, arg: Any) -> Any:
+            if frame.f_code.co_filename != SCRIPT_FILENAME:
+                return None
+            frame.f_trace_opcodes = True
+            return on_opcode
+
+        previous = sys.gettrace()
+        sys.settrace(on_call)
+        try:
+            return call()
+        except _ScriptTimeout:
+            raise ScriptError(f"The script ran for more than {self.time_limit:g} s and was stopped "
+                              f"(in: {source.strip()[:80]!r}).") from None
+        except ScriptError:
+            raise
+        except (MemoryError, RecursionError) as error:
+            raise ScriptError(f"The script used too many resources ({type(error).__name__}) "
+                              f"(in: {source.strip()[:80]!r}).") from None
+        except Exception as error:
+            raise ScriptError(f"The script failed: {type(error).__name__}: {error} "
+                              f"(in: {source.strip()[:80]!r}).") from error
+        finally:
+            sys.settrace(previous)

@@ -1,0 +1,522 @@
+"""The engine's service API: the one door `web/` and the CLI use to run processes.
+
+Every write is one transaction: the workflow's new state (guarded by its lock version), the task
+projection, the next wake time and the audit events are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit, clock, deployment, forms, spiff
+from engine.catalogue import Assignment, Catalogue, ServiceCall
+from engine.db import Database
+from engine.errors import Conflict, EngineError, Forbidden, NotFound, ScriptError
+from engine.models import Case, CaseSequence, Instance, ProcessModelVersion, Setting, SpecBundle, Task, User
+from engine.sandbox import Sandbox
+from engine.validation import DUE_PROPERTY, CatalogueReport, check_catalogue
+from engine.working_time import WorkingCalendar, deadline_helpers
+
+SYSTEM_ROLE = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in person with their roles, or the system (timers, the scheduler)."""
+
+    user_id: int | None
+    roles: frozenset[str] = frozenset()
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(None, frozenset({SYSTEM_ROLE}))
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user.id, user.role_slugs)
+
+    @property
+    def is_system(self) -> bool:
+        return SYSTEM_ROLE in self.roles
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    """What an inbox asks for: one scope, optional filters, a page."""
+
+    scope: str = "mine"  # mine | claimable | all
+    process_id: str | None = None
+    due_before: datetime | None = None
+    case_id: int | None = None
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    tasks: list[Task]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass
+class Outcome:
+    """What a write did: the instance, and the tasks it opened (for "what happens next")."""
+
+    instance_id: int
+    case_id: int | None
+    opened: list[Task] = field(default_factory=list)
+    completed: bool = False
+
+
+class WorkflowService:
+    def __init__(self, db: Database, catalogue: Catalogue,
+                 after_commit: Callable[[], None] | None = None) -> None:
+        self.db = db
+        self.catalogue = catalogue
+        self._after_commit = after_commit
+        self._forms: dict[str, dict[str, Any]] = {}
+
+    # --- settings ------------------------------------------------------------------------------
+
+    def setting(self, name: str, session: Session | None = None) -> Any:
+        if name not in self.catalogue.settings:
+            raise KeyError(f"There is no setting called {name!r}.")
+        if session is None:
+            with self.db.read() as read:
+                return self.setting(name, read)
+        row = session.get(Setting, name)
+        return self.catalogue.settings[name] if row is None else row.value
+
+    def settings(self) -> dict[str, Any]:
+        with self.db.read() as session:
+            stored = {s.name: s.value for s in session.scalars(select(Setting))}
+        return {name: stored.get(name, default) for name, default in self.catalogue.settings.items()}
+
+    def change_setting(self, name: str, value: Any, actor: Actor) -> None:
+        default = self.catalogue.settings.get(name)
+        if name not in self.catalogue.settings:
+            raise NotFound(f"There is no setting called {name!r}.")
+        if type(value) is not type(default) and not (isinstance(default, float) and isinstance(value, int)):
+            raise EngineError(f"{name} must be {type(default).__name__}, like {default!r}.", field=name)
+        with self.db.write() as session:
+            row = session.get(Setting, name)
+            if row is None:
+                session.add(Setting(name=name, value=value, updated_by_id=actor.user_id))
+            else:
+                row.value, row.updated_at, row.updated_by_id = value, clock.now(), actor.user_id
+            audit.append(session, "setting.changed", actor_id=actor.user_id,
+                         detail={"name": name, "value": value})
+
+    # --- diagrams ------------------------------------------------------------------------------
+
+    def check_folder(self, folder: Path) -> CatalogueReport:
+        diagrams, all_forms = deployment.read_folder(folder)
+        return check_catalogue(diagrams, all_forms, self.catalogue, self._static_helpers())
+
+    def deploy_folder(self, folder: Path, actor: Actor | None = None) -> list[deployment.Deployed]:
+        diagrams, all_forms = deployment.read_folder(folder)
+        return self.deploy(diagrams, all_forms, actor or Actor.system())
+
+    def deploy(self, diagrams: Iterable[deployment.Diagram], all_forms: Mapping[str, Any],
+               actor: Actor) -> list[deployment.Deployed]:
+        with self.db.write() as session:
+            deployed = deployment.deploy(session, self.catalogue, diagrams, all_forms,
+                                         helpers=self._static_helpers(), actor_id=actor.user_id)
+            for d in deployed:
+                if d.created:
+                    audit.append(session, "model.deployed", actor_id=actor.user_id,
+                                 detail={"process_id": d.process_id, "version": d.version})
+        return deployed
+
+    def process_models(self) -> list[ProcessModelVersion]:
+        with self.db.read() as session:
+            return sorted(deployment.latest_versions(session).values(), key=lambda v: v.name)
+
+    # --- starting ------------------------------------------------------------------------------
+
+    def open_case(self, data: Mapping[str, Any], *, councillor_id: int | None, actor: Actor,
+                  process_id: str = "support") -> Outcome:
+        """Open a case for a report and start its process, in one transaction."""
+        with self.db.write() as session:
+            case = self._new_case(session, councillor_id, actor)
+            outcome = self._start(session, process_id, data, actor, case)
+        self._committed()
+        return outcome
+
+    def start(self, process_id: str, data: Mapping[str, Any], actor: Actor,
+              case_id: int | None = None) -> Outcome:
+        with self.db.write() as session:
+            case = session.get(Case, case_id) if case_id is not None else None
+            if case_id is not None and case is None:
+                raise NotFound("There is no such case.")
+            outcome = self._start(session, process_id, data, actor, case)
+        self._committed()
+        return outcome
+
+    def _new_case(self, session: Session, councillor_id: int | None, actor: Actor) -> Case:
+        year = clock.now().year
+        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        number = session.execute(
+            insert(CaseSequence).values(year=year, last=1)
+            .on_conflict_do_update(index_elements=["year"], set_={"last": CaseSequence.last + 1})
+            .returning(CaseSequence.last)).scalar_one()
+        case = Case(reference=f"CS-{year}-{number:04d}", councillor_id=councillor_id,
+                    reported_by_id=actor.user_id)
+        session.add(case)
+        session.flush()
+        return case
+
+    def _start(self, session: Session, process_id: str, data: Mapping[str, Any], actor: Actor,
+               case: Case | None) -> Outcome:
+        if not isinstance(data, Mapping):
+            raise EngineError("The start data must be a JSON object.", field="data")
+        version, bundle = deployment.bundle_for_new_instance(session, process_id)
+        initial = {**data}
+        if case is not None:
+            initial.update(case_reference=case.reference)
+        runtime = _Runtime(self, session, case, None, actor)
+        spec, subprocess_specs = spiff.restored_specs(bundle.content_hash, lambda: bundle.specs)
+        workflow = spiff.create_workflow(spec, subprocess_specs, runtime.script_engine, initial)
+        instance = Instance(process_id=process_id, model_version_id=version.id, spec_bundle_id=bundle.id,
+                            case_id=case.id if case else None, state={}, status="running")
+        session.add(instance)
+        session.flush()
+        runtime.instance_id = instance.id
+        audit.append(session, "instance.started", actor_id=actor.user_id, case_id=instance.case_id,
+                     instance_id=instance.id,
+                     detail={"process_id": process_id, "version": version.version, "data": initial})
+        spiff.run_engine_steps(workflow)
+        return self._save(session, instance, workflow, runtime)
+
+    # --- tasks ---------------------------------------------------------------------------------
+
+    def complete_task(self, task_id: str, data: Mapping[str, Any], actor: Actor) -> Outcome:
+        """Complete a user task with the form's data and run on until the instance waits again."""
+        with self.db.write() as session:
+            row = self._open_task_for_update(session, task_id, actor)
+            if row.assignee_id != actor.user_id:
+                raise Forbidden("Only the person this task is assigned to can complete it. Claim it first.")
+            submitted = forms.validate(self._form(session, row), dict(data) if isinstance(data, Mapping)
+                                       else data)
+            instance = self._instance(session, row.instance_id)
+            runtime = _Runtime(self, session, self._case(session, instance), instance.id, actor)
+            workflow = self._load(session, instance, runtime)
+            if not spiff.complete(workflow, task_id, submitted):
+                raise Conflict("This task is no longer waiting to be done. Reload to see where the case is.")
+            row.status, row.completed_at, row.completed_by_id = "completed", clock.now(), actor.user_id
+            audit.append(session, "task.completed", actor_id=actor.user_id, case_id=instance.case_id,
+                         instance_id=instance.id, task_id=task_id,
+                         detail={"task": row.spec_name, "title": row.title, "data": submitted})
+            outcome = self._save(session, instance, workflow, runtime)
+        self._committed()
+        return outcome
+
+    def claim(self, task_id: str, actor: Actor) -> Task:
+        return self._set_assignee(task_id, actor, actor.user_id, "task.claimed", require_unassigned=True)
+
+    def unclaim(self, task_id: str, actor: Actor) -> Task:
+        return self._set_assignee(task_id, actor, None, "task.unclaimed", require_unassigned=False)
+
+    def assign(self, task_id: str, user_id: int, actor: Actor) -> Task:
+        with self.db.read() as session:
+            user = session.get(User, user_id)
+            row = session.get(Task, task_id)
+            if user is None or row is None or (row.role and row.role not in user.role_slugs):
+                raise EngineError("Choose someone who holds this task's role.", field="assignee")
+        return self._set_assignee(task_id, actor, user_id, "task.assigned", require_unassigned=False)
+
+    def _set_assignee(self, task_id: str, actor: Actor, assignee: int | None, action: str, *,
+                      require_unassigned: bool) -> Task:
+        with self.db.write() as session:
+            row = self._open_task_for_update(session, task_id, actor)
+            if action == "task.unclaimed" and row.assignee_id != actor.user_id:
+                raise Forbidden("Only the person this task is assigned to can give it back.")
+            if require_unassigned and row.assignee_id is not None:
+                if row.assignee_id == actor.user_id:
+                    return row
+                raise Conflict("Someone else has already claimed this task.")
+            changed = session.execute(
+                update(Task).where(Task.id == task_id, Task.status == "open",
+                                   Task.assignee_id.is_(row.assignee_id) if row.assignee_id is None
+                                   else Task.assignee_id == row.assignee_id)
+                .values(assignee_id=assignee).execution_options(synchronize_session=False)).rowcount
+            if changed != 1:
+                raise Conflict("Someone else changed this task first. Reload and try again.")
+            audit.append(session, action, actor_id=actor.user_id, case_id=row.case_id,
+                         instance_id=row.instance_id, task_id=task_id,
+                         detail={"task": row.spec_name, "assignee_id": assignee})
+            row.assignee_id = assignee
+        return row
+
+    def _open_task_for_update(self, session: Session, task_id: str, actor: Actor) -> Task:
+        row = session.scalar(select(Task).where(Task.id == str(task_id)).with_for_update())
+        if row is None or not self._may_see_task(row, actor):
+            raise NotFound("There is no such task.")
+        if row.status != "open":
+            raise Conflict("This task has already been completed or cancelled.")
+        if row.role and row.role not in actor.roles and row.assignee_id != actor.user_id:
+            raise Forbidden("This task is for another role.")
+        return row
+
+    def _may_see_task(self, row: Task, actor: Actor) -> bool:
+        return actor.is_system or row.assignee_id == actor.user_id or (row.role in actor.roles)
+
+    def task(self, task_id: str, actor: Actor) -> tuple[Task, dict[str, Any] | None, dict[str, Any] | None]:
+        """A task with its form's JSON Schema and UI schema."""
+        with self.db.read() as session:
+            row = session.get(Task, str(task_id))
+            if row is None or not self._may_see_task(row, actor):
+                raise NotFound("There is no such task.")
+            return row, self._form(session, row), self._form(session, row, ui=True)
+
+    def tasks(self, query: TaskQuery, actor: Actor) -> TaskPage:
+        """A page of open tasks from the projection; never touches workflow state."""
+        statement = select(Task).where(Task.status == "open")
+        if query.scope == "mine":
+            statement = statement.where(Task.assignee_id == actor.user_id)
+        elif query.scope == "claimable":
+            statement = statement.where(Task.assignee_id.is_(None), Task.role.in_(sorted(actor.roles)))
+        elif query.scope == "all":
+            statement = statement.where(Task.role.in_(sorted(actor.roles)))
+        else:
+            raise EngineError("scope must be mine, claimable or all.", field="scope")
+        if query.process_id:
+            statement = statement.where(Task.process_id == query.process_id)
+        if query.due_before:
+            statement = statement.where(Task.due_at <= query.due_before)
+        if query.case_id is not None:
+            statement = statement.where(Task.case_id == query.case_id)
+        per_page = max(1, min(query.per_page, 200))
+        page = max(1, query.page)
+        with self.db.read() as session:
+            total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+            rows = session.scalars(statement.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at)
+                                   .offset((page - 1) * per_page).limit(per_page)).all()
+        return TaskPage(list(rows), total, page, per_page)
+
+    # --- instances -----------------------------------------------------------------------------
+
+    def cancel(self, instance_id: int, actor: Actor, reason: str) -> None:
+        with self.db.write() as session:
+            instance = self._instance(session, instance_id)
+            if instance.status in ("completed", "cancelled"):
+                raise Conflict("This process has already ended.")
+            runtime = _Runtime(self, session, self._case(session, instance), instance.id, actor)
+            workflow = self._load(session, instance, runtime)
+            spiff.cancel(workflow)
+            audit.append(session, "instance.cancelled", actor_id=actor.user_id, case_id=instance.case_id,
+                         instance_id=instance.id, detail={"reason": reason})
+            self._save(session, instance, workflow, runtime, status="cancelled")
+        self._committed()
+
+    def wake(self, instance_id: int) -> bool:
+        """Fire the instance's timers that are due and run on. False if nothing was due (or it moved on)."""
+        with self.db.write() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None or instance.next_wake_at is None or instance.next_wake_at > clock.now():
+                return False
+            runtime = _Runtime(self, session, self._case(session, instance), instance.id, Actor.system())
+            workflow = self._load(session, instance, runtime)
+            due = [t.name for t in spiff.waiting_timers(workflow) if t.due_at and t.due_at <= clock.now()]
+            spiff.run_engine_steps(workflow)
+            audit.append(session, "timer.fired", actor_id=None, case_id=instance.case_id,
+                         instance_id=instance.id, detail={"timers": due})
+            self._save(session, instance, workflow, runtime)
+        self._committed()
+        return True
+
+    def due_instances(self, limit: int = 500) -> list[int]:
+        with self.db.read() as session:
+            return list(session.scalars(
+                select(Instance.id).where(Instance.next_wake_at <= clock.now())
+                .order_by(Instance.next_wake_at).limit(limit)))
+
+    def next_wake_at(self) -> datetime | None:
+        with self.db.read() as session:
+            return session.scalar(select(func.min(Instance.next_wake_at)))
+
+    def instance(self, instance_id: int) -> Instance:
+        with self.db.read() as session:
+            return self._instance(session, instance_id)
+
+    def waiting_timers(self, instance_id: int) -> list[spiff.WaitingTimer]:
+        with self.db.read() as session:
+            instance = self._instance(session, instance_id)
+            runtime = _Runtime(self, session, None, instance.id, Actor.system())
+            return spiff.waiting_timers(self._load(session, instance, runtime))
+
+    def instance_data(self, instance_id: int) -> dict[str, Any]:
+        with self.db.read() as session:
+            instance = self._instance(session, instance_id)
+            runtime = _Runtime(self, session, None, instance.id, Actor.system())
+            return spiff.data_of(self._load(session, instance, runtime))
+
+    def case(self, reference: str) -> Case:
+        with self.db.read() as session:
+            case = session.scalar(select(Case).where(Case.reference == reference))
+            if case is None:
+                raise NotFound("There is no such case.")
+            return case
+
+    def history(self, *, case_id: int | None = None, instance_id: int | None = None) -> list[Any]:
+        with self.db.read() as session:
+            return audit.history(session, case_id=case_id, instance_id=instance_id)
+
+    def verify_audit(self) -> audit.ChainReport:
+        with self.db.read() as session:
+            return audit.verify(session)
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _instance(self, session: Session, instance_id: int) -> Instance:
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            raise NotFound("There is no such process instance.")
+        return instance
+
+    def _case(self, session: Session, instance: Instance) -> Case | None:
+        return session.get(Case, instance.case_id) if instance.case_id is not None else None
+
+    def _bundle_hash(self, session: Session, bundle_id: int) -> str:
+        return session.scalar(select(SpecBundle.content_hash).where(SpecBundle.id == bundle_id))
+
+    def _load(self, session: Session, instance: Instance, runtime: _Runtime) -> Any:
+        digest = self._bundle_hash(session, instance.spec_bundle_id)
+        spec, subprocess_specs = spiff.restored_specs(
+            digest, lambda: session.scalar(select(SpecBundle.specs).where(SpecBundle.id == instance.spec_bundle_id)))
+        return spiff.load(instance.state, spec, subprocess_specs, runtime.script_engine)
+
+    def _form(self, session: Session, row: Task, ui: bool = False) -> dict[str, Any] | None:
+        name = row.ui_form if ui else row.form
+        if not name:
+            return None
+        instance_bundle = session.scalar(select(Instance.spec_bundle_id).where(Instance.id == row.instance_id))
+        digest = self._bundle_hash(session, instance_bundle)
+        bundle_forms = self._forms.get(digest)
+        if bundle_forms is None:
+            bundle_forms = session.scalar(select(SpecBundle.forms).where(SpecBundle.id == instance_bundle)) or {}
+            self._forms[digest] = bundle_forms
+        return bundle_forms.get(name)
+
+    def _save(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime,
+              status: str | None = None) -> Outcome:
+        now = clock.now()
+        completed = spiff.is_completed(workflow)
+        instance.state = spiff.dump(workflow)
+        instance.updated_at = now
+        instance.status = status or ("completed" if completed else "running")
+        instance.next_wake_at = None if instance.status != "running" else spiff.next_wake_at(workflow)
+        if completed and instance.completed_at is None:
+            instance.completed_at = now
+        try:
+            # The instance row first: a writer that lost the race stops here, before touching anything else.
+            session.flush([instance])
+        except StaleDataError:
+            raise Conflict("Someone else changed this case at the same moment. Reload and try again.") from None
+        opened = self._project(session, instance, workflow, runtime)
+        if instance.status == "completed":
+            audit.append(session, "instance.completed", actor_id=None, case_id=instance.case_id,
+                         instance_id=instance.id, detail={"process_id": instance.process_id})
+        return Outcome(instance.id, instance.case_id, opened, completed)
+
+    def _project(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime) -> list[Task]:
+        """Bring the instance's rows in the tasks table in line with the workflow's ready user tasks."""
+        open_rows = {row.id: row for row in session.scalars(
+            select(Task).where(Task.instance_id == instance.id, Task.status == "open"))}
+        ready = {t.id: t for t in spiff.ready_user_tasks(workflow)}
+        now = clock.now()
+        for task_id, row in open_rows.items():
+            if task_id not in ready:
+                row.status, row.completed_at = "cancelled", now
+        opened = []
+        for task_id, task in ready.items():
+            if task_id in open_rows:
+                continue
+            role = self.catalogue.role_for_lane(task.lane)
+            row = Task(id=task_id, instance_id=instance.id, case_id=instance.case_id, process_id=task.process_id,
+                       spec_name=task.spec_name, title=task.title, lane=task.lane, role=role,
+                       form=task.properties.get("formJsonSchemaFilename"),
+                       ui_form=task.properties.get("formUiSchemaFilename"),
+                       due_at=runtime.due_at(task), created_at=now, status="open")
+            if role is not None:
+                row.assignee_id = self.catalogue.assign(Assignment(session, role, runtime.case, task.spec_name,
+                                                                   task.data))
+            session.add(row)
+            opened.append(row)
+        session.flush()
+        return opened
+
+    def _committed(self) -> None:
+        if self._after_commit is not None:
+            self._after_commit()
+
+    def _static_helpers(self) -> dict[str, Any]:
+        return deadline_helpers(WorkingCalendar(self.catalogue.settings.get("bank_holiday_region",
+                                                                            "england-and-wales")))
+
+
+class _Runtime:
+    """What one operation on one instance needs while SpiffWorkflow runs: the sandboxed script engine
+    with settings and deadline helpers, and the bridge to service-task handlers."""
+
+    def __init__(self, service: WorkflowService, session: Session, case: Case | None, instance_id: int | None,
+                 actor: Actor) -> None:
+        self.service = service
+        self.session = session
+        self.case = case
+        self.instance_id = instance_id
+        self.actor = actor
+        self._settings: dict[str, Any] = {}
+        calendar = WorkingCalendar(self.setting("bank_holiday_region")) \
+            if "bank_holiday_region" in service.catalogue.settings else WorkingCalendar()
+        helpers = {**deadline_helpers(calendar), **service.catalogue.helpers, "setting": self.setting}
+        self.sandbox = Sandbox(helpers)
+        self.script_engine = spiff.SandboxScriptEngine(self.sandbox, self.call_service)
+
+    def setting(self, name: str) -> Any:
+        if name not in self._settings:
+            try:
+                self._settings[name] = self.service.setting(name, self.session)
+            except KeyError as error:
+                raise ScriptError(str(error.args[0])) from None
+        return self._settings[name]
+
+    def due_at(self, task: spiff.ReadyUserTask) -> datetime | None:
+        expression = task.properties.get(DUE_PROPERTY)
+        if not expression:
+            return None
+        value = self.sandbox.evaluate(expression, task.data)
+        return clock.parse_instant(value) if value else None
+
+    def call_service(self, operation: str, params: dict[str, Any], data: dict[str, Any]) -> Any:
+        handler = self.service.catalogue.handlers.get(operation)
+        if handler is None:
+            raise ScriptError(f"No service task handler is registered as {operation!r}.")
+        call = ServiceCall(session=self.session, case=self.case, instance_id=self.instance_id,
+                           operation=operation, params=params, data=json.loads(json.dumps(data, default=str)),
+                           now=clock.now(), setting=self.setting, start_case=self.start_case)
+        return dict(handler(call))
+
+    def start_case(self, data: Mapping[str, Any], *, councillor_id: int | None,
+                   process_id: str = "support") -> Case:
+        """Open another case from inside a service task, in the same transaction."""
+        case = self.service._new_case(self.session, councillor_id, self.actor)
+        self.service._start(self.session, process_id, data, self.actor, case)
+        return case

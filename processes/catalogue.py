@@ -1,0 +1,16 @@
+"""The catalogue handed to the engine: roles, lanes, assignment, handlers, settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.catalogue import Catalogue
+from processes.assignment import assign
+from processes.handlers import HANDLERS
+from processes.roles import LANE_ROLES, ROLES
+from processes.settings import DEFAULTS
+
+DIAGRAMS = Path(__file__).resolve().parent.parent / "bpmn"
+
+CATALOGUE = Catalogue(roles=ROLES, lane_roles=LANE_ROLES, settings=DEFAULTS, handlers=HANDLERS, assign=assign,
+                      initial_data=frozenset({"case_reference"}))

@@ -1,0 +1,31 @@
+"""The roles people hold, named as the guidance names them; a lane in a diagram is one of these names."""
+
+from __future__ import annotations
+
+COUNCILLOR = "councillor"
+SUPPORT_OFFICER = "support-officer"
+GROUP_SUPPORT_CONTACT = "group-support-contact"
+POLICE_LIAISON = "police-liaison"
+WELLBEING_CHAMPION = "wellbeing-champion"
+INSURANCE_OFFICER = "insurance-officer"
+MONITORING_OFFICER = "monitoring-officer"
+DEMOCRATIC_SERVICES = "democratic-services"
+ADMIN = "admin"
+
+ROLES: dict[str, str] = {
+    COUNCILLOR: "Councillor",
+    SUPPORT_OFFICER: "Support officer",
+    GROUP_SUPPORT_CONTACT: "Group support contact",
+    POLICE_LIAISON: "Police liaison",
+    WELLBEING_CHAMPION: "Wellbeing champion",
+    INSURANCE_OFFICER: "Insurance officer",
+    MONITORING_OFFICER: "Monitoring officer",
+    DEMOCRATIC_SERVICES: "Democratic services",
+    ADMIN: "Admin",
+}
+
+# Admins edit diagrams but never work cases, so no lane maps to them.
+LANE_ROLES: dict[str, str] = {name: slug for slug, name in ROLES.items() if slug != ADMIN}
+LANE_ROLES |= {name.lower(): slug for name, slug in list(LANE_ROLES.items())}
+
+OFFICER_ROLES = frozenset(ROLES) - {COUNCILLOR, ADMIN}
