@@ -160,6 +160,9 @@ class Instance(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
     completed_at: Mapped[datetime | None]
+    # Failed wakes so far (reset by a successful one); the retry waits in next_wake_at, not in a sleep.
+    wake_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
 
     __mapper_args__ = {"version_id_col": lock_version}
 
@@ -171,6 +174,8 @@ class Task(Base):
     __table_args__ = (
         Index("ix_tasks_open_by_role", "status", "role", "due_at"),
         Index("ix_tasks_open_by_assignee", "assignee_id", "status", "due_at"),
+        Index("ix_tasks_to_remind", "status", "reminded_at", "due_at"),
+        Index("ix_tasks_to_escalate", "status", "escalated_at", "due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -189,6 +194,9 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set when the reminder before the due time, and the escalation after it, went out: each is sent once.
+    reminded_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
 
 
 class AuditEvent(Base):
@@ -227,3 +235,47 @@ class Setting(Base):
     value: Mapped[Any] = mapped_column(JSONDocument)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Incident(Base):
+    """An instance the scheduler could not move on after its retries: the error, for an admin to retry."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    error: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | retried
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class OutboxMessage(Base):
+    """An email written in the same transaction as the change that causes it; the scheduler sends it.
+
+    status: pending → sending (claimed, with claimed_at as a lease) → sent, or failed after the last try.
+    The Message-ID stays the same on every attempt so a receiving server can drop a repeat."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=clock.now)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
