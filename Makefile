@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install lint bench check-diagrams clean
+.PHONY: run test install assets browser lint bench check-diagrams clean
 
 $(INSTALLED): pyproject.toml
 	@echo "==> Creating the virtualenv and installing Councillor Support"
@@ -15,12 +15,34 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-run: install
+# GOV.UK Frontend's built CSS, JS, fonts and images, served by the app itself (no CDN).
+VENDOR := web/static/vendor
+ASSETS := $(VENDOR)/.copied
+
+$(ASSETS): package.json package-lock.json
+	@echo "==> Fetching GOV.UK Frontend"
+	npm ci --no-audit --no-fund
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(VENDOR)/
+	cp -R node_modules/govuk-frontend/dist/govuk/assets $(VENDOR)/assets
+	mkdir -p $(VENDOR)/bpmn-js && cp -R node_modules/bpmn-js/dist/assets node_modules/bpmn-js/dist/bpmn-modeler.production.min.js node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/bpmn-js/
+	@touch $@
+
+assets: $(ASSETS)
+
+# The browser tests drive Debian's chromium; install it when it is missing (with sudo when not root).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@test -x /usr/bin/chromium || ! command -v apt-get >/dev/null || \
+		(echo "==> Installing Debian's chromium for the browser tests" && \
+		 $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+run: install assets
 	$(BIN)/councillor-support init-db
 	$(BIN)/councillor-support demo
-	$(BIN)/councillor-support serve --host 127.0.0.1 --port 5000
+	DEMO_MODE=true $(BIN)/councillor-support serve --host 127.0.0.1 --port 5000
 
-test: install
+test: install assets browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -31,7 +53,7 @@ check-diagrams: install
 	$(BIN)/councillor-support check-diagrams
 
 bench: install
-	$(BIN)/python bench/engine.py
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) node_modules web/static/vendor instance

@@ -55,6 +55,8 @@ class Catalogue:
     assign: Callable[[Assignment], int | None] = lambda _: None
     helpers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     """Extra trusted functions diagram expressions may call, besides `setting` and the deadline helpers."""
+    personal_roles: frozenset[str] = frozenset()
+    """Roles whose tasks always belong to one person (assigned by `assign`): never shared or claimable."""
     initial_data: frozenset[str] = frozenset()
     """Names every instance starts with (e.g. the case reference), so expressions may read them."""
 

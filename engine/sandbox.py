@@ -34,16 +34,19 @@ from engine.errors import ScriptError
 
 SCRIPT_FILENAME = "<diagram script>"
 DEFAULT_TIME_LIMIT = 0.5
+MAX_HELPER_SECONDS = 2.0
+"""At most this much time in trusted helpers is left out of the limit, so a loop calling them still stops."""
 MAX_ITEMS = 1_000_000
 MAX_INT_BITS = 100_000
 MAX_FORMAT_WIDTH = 1_000
 
-_BOUNDED = {ast.Pow: "**", ast.Mult: "*", ast.LShift: "<<", ast.Mod: "%"}
+_BOUNDED = {ast.Pow: "**", ast.Mult: "*", ast.LShift: "<<", ast.Mod: "%", ast.Add: "+"}
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "**": operator.pow, "*": operator.mul, "<<": operator.lshift, "%": operator.mod,
     "+": operator.add, "-": operator.sub, "/": operator.truediv, "//": operator.floordiv,
     ">>": operator.rshift, "&": operator.and_, "|": operator.or_, "^": operator.xor,
 }
+_CATCHABLE = frozenset({"ValueError", "KeyError", "TypeError"})
 _ALLOCATING_STR_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "format", "format_map"})
 _WIDE_FORMAT = re.compile(r"\d{4,}|\*")
 
@@ -66,6 +69,25 @@ class _Policy(RestrictingNodeTransformer):
             ast.copy_location(new_node, node)
         return call
 
+    def visit_Import(self, node: ast.Import) -> ast.AST:
+        self.error(node, "Imports are not allowed in a diagram script.")
+        return node
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
+        self.error(node, "Imports are not allowed in a diagram script.")
+        return node
+
+    def visit_Try(self, node: ast.Try) -> ast.AST:
+        # Python stops tracing once the time limit has been raised, so a handler that caught it, or a
+        # `finally` block, would run on with no limit: only named, catchable errors may be handled.
+        if node.finalbody:
+            self.error(node, "try ... finally is not allowed in a diagram script.")
+        for handler in node.handlers:
+            names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            if not all(isinstance(n, ast.Name) and n.id in _CATCHABLE for n in names):
+                self.error(handler, f"Only these errors may be caught: {', '.join(sorted(_CATCHABLE))}.")
+        return self.node_contents_visit(node)
+
     def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
         spec = node.format_spec
         if spec is not None:
@@ -77,8 +99,11 @@ class _Policy(RestrictingNodeTransformer):
         return self.node_contents_visit(node)
 
 
+_SEQUENCES = (str, bytes, list, tuple)
+
+
 def _check_size(value: Any) -> Any:
-    if isinstance(value, (str, bytes, list, tuple)) and len(value) > MAX_ITEMS:
+    if isinstance(value, _SEQUENCES) and len(value) > MAX_ITEMS:
         raise ScriptError(f"A value of more than {MAX_ITEMS:,} items is not allowed in a diagram script.")
     return value
 
@@ -91,9 +116,12 @@ def _bounded_op(symbol: str, left: Any, right: Any) -> Any:
         raise ScriptError("A shift that large is not allowed in a diagram script.")
     elif symbol == "*":
         sequence, count = (left, right) if isinstance(right, int) else (right, left)
-        if isinstance(sequence, (str, bytes, list, tuple)) and isinstance(count, int) \
+        if isinstance(sequence, _SEQUENCES) and isinstance(count, int) \
                 and len(sequence) * count > MAX_ITEMS:
             raise ScriptError(f"A value of more than {MAX_ITEMS:,} items is not allowed in a diagram script.")
+    elif symbol == "+" and isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES) \
+            and len(left) + len(right) > MAX_ITEMS:
+        raise ScriptError(f"A value of more than {MAX_ITEMS:,} items is not allowed in a diagram script.")
     elif symbol == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
         raise ScriptError(f"Format widths above {MAX_FORMAT_WIDTH - 1} and computed widths are not allowed.")
     return _check_size(_OPERATORS[symbol](left, right))
@@ -101,7 +129,7 @@ def _bounded_op(symbol: str, left: Any, right: Any) -> Any:
 
 def _inplace(symbol: str, left: Any, right: Any) -> Any:
     op = symbol[:-1]
-    if op in ("**", "*", "<<", "%"):
+    if op in ("**", "*", "<<", "%", "+"):
         return _bounded_op(op, left, right)
     if op not in _OPERATORS:
         raise ScriptError(f"The operator {symbol} is not allowed in a diagram script.")
@@ -186,7 +214,8 @@ class Sandbox:
 
     def __init__(self, helpers: Mapping[str, Callable[..., Any]] | None = None,
                  time_limit: float = DEFAULT_TIME_LIMIT) -> None:
-        self.helpers = dict(helpers or {})
+        self.helpers = {name: self._untimed(function) for name, function in (helpers or {}).items()}
+        self._helper_seconds = 0.0
         self.time_limit = time_limit
 
     def _globals(self, data: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -212,11 +241,25 @@ class Sandbox:
                 continue
             data[name] = value
 
+    def _untimed(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """A trusted helper whose own running time (e.g. loading a year's bank holidays on first use) does
+        not count against the script's time limit: the limit is for the admin's code."""
+
+        def helper(*args: Any, **kwargs: Any) -> Any:
+            started = time.monotonic()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self._helper_seconds += time.monotonic() - started
+
+        return helper
+
     def _run(self, call: Callable[[], Any], source: str) -> Any:
+        self._helper_seconds = 0.0
         deadline = time.monotonic() + self.time_limit
 
         def on_opcode(frame: Any, event: str, arg: Any) -> Any:
-            if time.monotonic() > deadline:
+            if time.monotonic() - min(self._helper_seconds, MAX_HELPER_SECONDS) > deadline:
                 raise _ScriptTimeout
             return on_opcode
 

@@ -7,6 +7,7 @@ projection, the next wake time and the audit events are committed together or no
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,19 +17,21 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, clock, deployment, forms, spiff
+from engine import audit, clock, deployment, forms, incidents, outbox, spiff, task_tree
 from engine.catalogue import Assignment, Catalogue, ServiceCall
 from engine.db import Database
 from engine.errors import Conflict, EngineError, Forbidden, NotFound, ScriptError
-from engine.models import Case, CaseSequence, Instance, ProcessModelVersion, Setting, SpecBundle, Task, User
+from engine.models import Case, CaseSequence, Incident, Instance, ProcessModelVersion, Setting, SpecBundle, Task, User
 from engine.sandbox import Sandbox
 from engine.validation import DUE_PROPERTY, CatalogueReport, check_catalogue
 from engine.working_time import WorkingCalendar, deadline_helpers
 
 SYSTEM_ROLE = "system"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,10 @@ class WorkflowService:
                  after_commit: Callable[[], None] | None = None) -> None:
         self.db = db
         self.catalogue = catalogue
-        self._after_commit = after_commit
+        self.after_commit = after_commit
+        """Called after every commit that may change what the scheduler waits for (set by whoever runs it)."""
         self._forms: dict[str, dict[str, Any]] = {}
+        self._bundle_hashes: dict[tuple[str, int], str] = {}
 
     # --- settings ------------------------------------------------------------------------------
 
@@ -213,18 +218,18 @@ class WorkflowService:
             row = self._open_task_for_update(session, task_id, actor)
             if row.assignee_id != actor.user_id:
                 raise Forbidden("Only the person this task is assigned to can complete it. Claim it first.")
-            submitted = forms.validate(self._form(session, row), dict(data) if isinstance(data, Mapping)
-                                       else data)
             instance = self._instance(session, row.instance_id)
+            submitted = forms.validate(self._form(session, row, bundle_id=instance.spec_bundle_id),
+                                       dict(data) if isinstance(data, Mapping) else data)
             runtime = _Runtime(self, session, self._case(session, instance), instance.id, actor)
             workflow = self._load(session, instance, runtime)
             if not spiff.complete(workflow, task_id, submitted):
                 raise Conflict("This task is no longer waiting to be done. Reload to see where the case is.")
             row.status, row.completed_at, row.completed_by_id = "completed", clock.now(), actor.user_id
-            audit.append(session, "task.completed", actor_id=actor.user_id, case_id=instance.case_id,
-                         instance_id=instance.id, task_id=task_id,
-                         detail={"task": row.spec_name, "title": row.title, "data": submitted})
-            outcome = self._save(session, instance, workflow, runtime)
+            outcome = self._save(session, instance, workflow, runtime, record=lambda: audit.append(
+                session, "task.completed", actor_id=actor.user_id, case_id=instance.case_id,
+                instance_id=instance.id, task_id=task_id,
+                detail={"task": row.spec_name, "title": row.title, "data": submitted}))
         self._committed()
         return outcome
 
@@ -266,7 +271,7 @@ class WorkflowService:
         return row
 
     def _open_task_for_update(self, session: Session, task_id: str, actor: Actor) -> Task:
-        row = session.scalar(select(Task).where(Task.id == str(task_id)).with_for_update())
+        row = session.scalar(select(Task).where(Task.id == _task_key(task_id)).with_for_update())
         if row is None or not self._may_see_task(row, actor):
             raise NotFound("There is no such task.")
         if row.status != "open":
@@ -276,25 +281,46 @@ class WorkflowService:
         return row
 
     def _may_see_task(self, row: Task, actor: Actor) -> bool:
-        return actor.is_system or row.assignee_id == actor.user_id or (row.role in actor.roles)
+        # A personal role's task (the councillor's own, a group contact's) is its assignee's alone.
+        shared = row.role in actor.roles and row.role not in self.catalogue.personal_roles
+        return actor.is_system or row.assignee_id == actor.user_id or shared
+
+    def _shared_roles(self, actor: Actor) -> list[str]:
+        return sorted(actor.roles - self.catalogue.personal_roles)
 
     def task(self, task_id: str, actor: Actor) -> tuple[Task, dict[str, Any] | None, dict[str, Any] | None]:
         """A task with its form's JSON Schema and UI schema."""
         with self.db.read() as session:
-            row = session.get(Task, str(task_id))
+            row = session.get(Task, _task_key(task_id))
             if row is None or not self._may_see_task(row, actor):
                 raise NotFound("There is no such task.")
             return row, self._form(session, row), self._form(session, row, ui=True)
 
     def tasks(self, query: TaskQuery, actor: Actor) -> TaskPage:
         """A page of open tasks from the projection; never touches workflow state."""
+        statement = self._task_query(query, actor)
+        per_page = max(1, min(query.per_page, 200))
+        page = max(1, query.page)
+        with self.db.read() as session:
+            total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+            rows = session.scalars(statement.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at)
+                                   .offset((page - 1) * per_page).limit(per_page)).all()
+        return TaskPage(list(rows), total, page, per_page)
+
+    def count_tasks(self, scopes: Iterable[str], actor: Actor) -> dict[str, int]:
+        """How many open tasks each inbox tab holds: counts only, in one read."""
+        with self.db.read() as session:
+            return {scope: session.scalar(select(func.count()).select_from(
+                self._task_query(TaskQuery(scope=scope), actor).subquery())) or 0 for scope in scopes}
+
+    def _task_query(self, query: TaskQuery, actor: Actor) -> Any:
         statement = select(Task).where(Task.status == "open")
         if query.scope == "mine":
             statement = statement.where(Task.assignee_id == actor.user_id)
         elif query.scope == "claimable":
-            statement = statement.where(Task.assignee_id.is_(None), Task.role.in_(sorted(actor.roles)))
+            statement = statement.where(Task.assignee_id.is_(None), Task.role.in_(self._shared_roles(actor)))
         elif query.scope == "all":
-            statement = statement.where(Task.role.in_(sorted(actor.roles)))
+            statement = statement.where(Task.role.in_(self._shared_roles(actor)))
         else:
             raise EngineError("scope must be mine, claimable or all.", field="scope")
         if query.process_id:
@@ -303,13 +329,7 @@ class WorkflowService:
             statement = statement.where(Task.due_at <= query.due_before)
         if query.case_id is not None:
             statement = statement.where(Task.case_id == query.case_id)
-        per_page = max(1, min(query.per_page, 200))
-        page = max(1, query.page)
-        with self.db.read() as session:
-            total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-            rows = session.scalars(statement.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at)
-                                   .offset((page - 1) * per_page).limit(per_page)).all()
-        return TaskPage(list(rows), total, page, per_page)
+        return statement
 
     # --- instances -----------------------------------------------------------------------------
 
@@ -327,30 +347,62 @@ class WorkflowService:
         self._committed()
 
     def wake(self, instance_id: int) -> bool:
-        """Fire the instance's timers that are due and run on. False if nothing was due (or it moved on)."""
-        with self.db.write() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None or instance.next_wake_at is None or instance.next_wake_at > clock.now():
-                return False
-            runtime = _Runtime(self, session, self._case(session, instance), instance.id, Actor.system())
-            workflow = self._load(session, instance, runtime)
-            due = [t.name for t in spiff.waiting_timers(workflow) if t.due_at and t.due_at <= clock.now()]
-            spiff.run_engine_steps(workflow)
-            audit.append(session, "timer.fired", actor_id=None, case_id=instance.case_id,
-                         instance_id=instance.id, detail={"timers": due})
-            self._save(session, instance, workflow, runtime)
+        """Fire the instance's due timers and run on, once however many schedulers ask: the row is claimed
+        (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's writer lock and the lock version elsewhere) and
+        re-checked as due inside the transaction that fires it. False if nothing was due, someone else
+        has it, or the step failed (then it is retried later, and becomes an incident after the last try)."""
+        try:
+            with self.db.write() as session:
+                instance = session.scalar(
+                    select(Instance).where(Instance.id == instance_id, Instance.status == "running",
+                                           Instance.next_wake_at < clock.now())
+                    .with_for_update(skip_locked=True))
+                if instance is None:
+                    return False
+                runtime = _Runtime(self, session, self._case(session, instance), instance.id, Actor.system())
+                workflow = self._load(session, instance, runtime)
+                due = [t.name for t in spiff.waiting_timers(workflow) if t.due_at and t.due_at < clock.now()]
+                spiff.run_engine_steps(workflow)
+                audit.append(session, "timer.fired", actor_id=None, case_id=instance.case_id,
+                             instance_id=instance.id, detail={"timers": due})
+                instance.wake_attempts, instance.last_error = 0, None
+                self._save(session, instance, workflow, runtime)
+        except Conflict:
+            return False  # someone moved it on first; their commit stands
+        except OperationalError:
+            raise  # the database itself is unwell: not the instance's fault, so no attempt is counted
+        except Exception as error:  # a failing step of any kind must not stop the other instances
+            log.warning("Instance %s failed to move on: %s", instance_id, error)
+            with self.db.write() as session:
+                incidents.record_failure(session, instance_id, error)
+            self._committed()
+            return False
         self._committed()
         return True
 
     def due_instances(self, limit: int = 500) -> list[int]:
+        """Ids of instances whose next timer is due, earliest first; reads the index, never the state."""
         with self.db.read() as session:
             return list(session.scalars(
-                select(Instance.id).where(Instance.next_wake_at <= clock.now())
+                # Only running instances have a wake time, so the next_wake_at index alone answers this.
+                select(Instance.id).where(Instance.next_wake_at < clock.now())
                 .order_by(Instance.next_wake_at).limit(limit)))
 
     def next_wake_at(self) -> datetime | None:
         with self.db.read() as session:
             return session.scalar(select(func.min(Instance.next_wake_at)))
+
+    def incidents(self, status: str | None = "open") -> list[Incident]:
+        """Instances the scheduler gave up on, newest first, with the error (for the admin pages)."""
+        with self.db.read() as session:
+            return incidents.listing(session, status=status)
+
+    def retry_incident(self, incident_id: int, actor: Actor) -> Incident:
+        """Hand an instance with an incident back to the scheduler, with a fresh set of tries."""
+        with self.db.write() as session:
+            incident = incidents.retry(session, incident_id, actor.user_id)
+        self._committed()
+        return incident
 
     def instance(self, instance_id: int) -> Instance:
         with self.db.read() as session:
@@ -370,7 +422,7 @@ class WorkflowService:
 
     def case(self, reference: str) -> Case:
         with self.db.read() as session:
-            case = session.scalar(select(Case).where(Case.reference == reference))
+            case = session.scalar(select(Case).where(Case.reference == _plain(reference, 20)))
             if case is None:
                 raise NotFound("There is no such case.")
             return case
@@ -395,7 +447,13 @@ class WorkflowService:
         return session.get(Case, instance.case_id) if instance.case_id is not None else None
 
     def _bundle_hash(self, session: Session, bundle_id: int) -> str:
-        return session.scalar(select(SpecBundle.content_hash).where(SpecBundle.id == bundle_id))
+        # Bundles never change once written, but ids are per database: key by the database too.
+        key = (str(self.db.url), bundle_id)
+        digest = self._bundle_hashes.get(key)
+        if digest is None:
+            digest = session.scalar(select(SpecBundle.content_hash).where(SpecBundle.id == bundle_id))
+            self._bundle_hashes[key] = digest
+        return digest
 
     def _load(self, session: Session, instance: Instance, runtime: _Runtime) -> Any:
         digest = self._bundle_hash(session, instance.spec_bundle_id)
@@ -403,11 +461,13 @@ class WorkflowService:
             digest, lambda: session.scalar(select(SpecBundle.specs).where(SpecBundle.id == instance.spec_bundle_id)))
         return spiff.load(instance.state, spec, subprocess_specs, runtime.script_engine)
 
-    def _form(self, session: Session, row: Task, ui: bool = False) -> dict[str, Any] | None:
+    def _form(self, session: Session, row: Task, ui: bool = False,
+              bundle_id: int | None = None) -> dict[str, Any] | None:
         name = row.ui_form if ui else row.form
         if not name:
             return None
-        instance_bundle = session.scalar(select(Instance.spec_bundle_id).where(Instance.id == row.instance_id))
+        instance_bundle = bundle_id if bundle_id is not None else session.scalar(
+            select(Instance.spec_bundle_id).where(Instance.id == row.instance_id))
         digest = self._bundle_hash(session, instance_bundle)
         bundle_forms = self._forms.get(digest)
         if bundle_forms is None:
@@ -416,9 +476,12 @@ class WorkflowService:
         return bundle_forms.get(name)
 
     def _save(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime,
-              status: str | None = None) -> Outcome:
+              status: str | None = None, record: Callable[[], object] | None = None) -> Outcome:
+        """Persist the workflow, its task projection and next wake time. `record` appends the audit event
+        for what caused the save; it runs last, because appending takes the lock every writer queues on."""
         now = clock.now()
         completed = spiff.is_completed(workflow)
+        task_tree.prune(workflow)
         instance.state = spiff.dump(workflow)
         instance.updated_at = now
         instance.status = status or ("completed" if completed else "running")
@@ -426,11 +489,14 @@ class WorkflowService:
         if completed and instance.completed_at is None:
             instance.completed_at = now
         try:
-            # The instance row first: a writer that lost the race stops here, before touching anything else.
-            session.flush([instance])
+            # Flush now, guarded by the lock version: a writer that lost the race stops here, and its whole
+            # transaction rolls back.
+            session.flush()
         except StaleDataError:
             raise Conflict("Someone else changed this case at the same moment. Reload and try again.") from None
         opened = self._project(session, instance, workflow, runtime)
+        if record is not None:
+            record()
         if instance.status == "completed":
             audit.append(session, "instance.completed", actor_id=None, case_id=instance.case_id,
                          instance_id=instance.id, detail={"process_id": instance.process_id})
@@ -461,11 +527,12 @@ class WorkflowService:
             session.add(row)
             opened.append(row)
         session.flush()
+        outbox.tasks_opened(session, opened, runtime.case.reference if runtime.case else None)
         return opened
 
     def _committed(self) -> None:
-        if self._after_commit is not None:
-            self._after_commit()
+        if self.after_commit is not None:
+            self.after_commit()
 
     def _static_helpers(self) -> dict[str, Any]:
         return deadline_helpers(WorkingCalendar(self.catalogue.settings.get("bank_holiday_region",
@@ -484,11 +551,14 @@ class _Runtime:
         self.instance_id = instance_id
         self.actor = actor
         self._settings: dict[str, Any] = {}
-        calendar = WorkingCalendar(self.setting("bank_holiday_region")) \
-            if "bank_holiday_region" in service.catalogue.settings else WorkingCalendar()
-        helpers = {**deadline_helpers(calendar), **service.catalogue.helpers, "setting": self.setting}
+        helpers = {**deadline_helpers(self._calendar), **service.catalogue.helpers, "setting": self.setting}
         self.sandbox = Sandbox(helpers)
         self.script_engine = spiff.SandboxScriptEngine(self.sandbox, self.call_service)
+
+    def _calendar(self) -> WorkingCalendar:
+        if "bank_holiday_region" not in self.service.catalogue.settings:
+            return WorkingCalendar()
+        return WorkingCalendar(self.setting("bank_holiday_region"))
 
     def setting(self, name: str) -> Any:
         if name not in self._settings:
@@ -520,3 +590,14 @@ class _Runtime:
         case = self.service._new_case(self.session, councillor_id, self.actor)
         self.service._start(self.session, process_id, data, self.actor, case)
         return case
+
+
+def _plain(value: object, longest: int) -> str:
+    """An identifier from a URL or body as text the database can compare: a NUL byte or an absurd
+    length can only be a guess, so it matches nothing rather than reaching the driver."""
+    text = str(value)
+    return "" if "\x00" in text or len(text) > longest else text
+
+
+def _task_key(task_id: object) -> str:
+    return _plain(task_id, 36)

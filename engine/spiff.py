@@ -206,7 +206,7 @@ def load(state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any],
          script_engine: SandboxScriptEngine) -> BpmnWorkflow:
     """Restore an instance and attach the sandboxed script engine (SpiffWorkflow would attach its own,
     unrestricted one)."""
-    dct = dict(state)
+    dct = _restorable(state)
     if dct.get(_SERIALIZER.VERSION_KEY) != STATE_VERSION:
         _SERIALIZER.migrate(dct)
     else:
@@ -216,6 +216,35 @@ def load(state: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any],
     workflow = _SERIALIZER.from_dict(dct)
     workflow.script_engine = script_engine
     return workflow
+
+
+def _restorable(state: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a stored state that SpiffWorkflow can restore without changing the stored one.
+
+    SpiffWorkflow stores each task's data as a change from its parent's and rebuilds it while restoring
+    tasks in the order of the `tasks` object, so a parent must come before its children. PostgreSQL's
+    JSONB does not keep key order, so put the tasks back in tree order. The restore also pops keys from
+    the workflow and subprocess objects: copy those (not the tasks, which it only reads)."""
+    dct = dict(state)
+    dct["tasks"] = _in_tree_order(state["tasks"], state["root"])
+    dct["subprocesses"] = {task_id: {**sub, "tasks": _in_tree_order(sub["tasks"], sub["root"])}
+                           for task_id, sub in state.get("subprocesses", {}).items()}
+    return dct
+
+
+def _in_tree_order(tasks: dict[str, Any], root: str) -> dict[str, Any]:
+    ordered: dict[str, Any] = {}
+    stack = [root]
+    while stack:
+        task_id = stack.pop()
+        task = tasks.get(task_id)
+        if task is None or task_id in ordered:
+            continue
+        ordered[task_id] = task
+        stack.extend(reversed(task["children"]))
+    if len(ordered) != len(tasks):  # tasks outside the tree: keep them, after it
+        ordered.update((k, v) for k, v in tasks.items() if k not in ordered)
+    return ordered
 
 
 def run_engine_steps(workflow: BpmnWorkflow) -> None:

@@ -3,6 +3,7 @@ skipping bank holidays of the chosen part of the UK (bundled data, no network)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -60,14 +61,16 @@ def _bank_holidays(subdivision: str, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv=subdivision, years=year))
 
 
-def deadline_helpers(calendar: WorkingCalendar) -> dict[str, object]:
-    """The functions diagram expressions call for due dates and timers; each returns ISO 8601 text."""
+def deadline_helpers(calendar: WorkingCalendar | Callable[[], WorkingCalendar]) -> dict[str, object]:
+    """The functions diagram expressions call for due dates and timers; each returns ISO 8601 text.
+    `calendar` may be a function, so the council's calendar is only looked up when a deadline needs it."""
+    calendar_of = calendar if callable(calendar) else lambda: calendar
 
     def working_days(n: float) -> str:
-        return calendar.add_working_days(clock.now(), n).isoformat()
+        return calendar_of().add_working_days(clock.now(), n).isoformat()
 
     def working_hours(n: float) -> str:
-        return calendar.add_working_hours(clock.now(), n).isoformat()
+        return calendar_of().add_working_hours(clock.now(), n).isoformat()
 
     def calendar_hours(n: float) -> str:
         return (clock.now() + timedelta(hours=n)).isoformat()

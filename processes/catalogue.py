@@ -6,11 +6,13 @@ from pathlib import Path
 
 from engine.catalogue import Catalogue
 from processes.assignment import assign
+from processes.deadlines import HELPERS
 from processes.handlers import HANDLERS
-from processes.roles import LANE_ROLES, ROLES
+from processes.roles import COUNCILLOR, GROUP_SUPPORT_CONTACT, LANE_ROLES, ROLES
 from processes.settings import DEFAULTS
 
 DIAGRAMS = Path(__file__).resolve().parent.parent / "bpmn"
 
 CATALOGUE = Catalogue(roles=ROLES, lane_roles=LANE_ROLES, settings=DEFAULTS, handlers=HANDLERS, assign=assign,
-                      initial_data=frozenset({"case_reference"}))
+                      helpers=HELPERS, initial_data=frozenset({"case_reference"}),
+                      personal_roles=frozenset({COUNCILLOR, GROUP_SUPPORT_CONTACT}))

@@ -29,3 +29,7 @@ LANE_ROLES: dict[str, str] = {name: slug for slug, name in ROLES.items() if slug
 LANE_ROLES |= {name.lower(): slug for name, slug in list(LANE_ROLES.items())}
 
 OFFICER_ROLES = frozenset(ROLES) - {COUNCILLOR, ADMIN}
+
+# Who may see the persistent-offender register, and the anonymised briefing figures (DOMAIN.md).
+REGISTER_ROLES = frozenset({SUPPORT_OFFICER, POLICE_LIAISON, MONITORING_OFFICER})
+BRIEFING_ROLES = frozenset({DEMOCRATIC_SERVICES, MONITORING_OFFICER})

@@ -6,12 +6,16 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
 
 from engine.errors import DiagramInvalid, EngineError
 from engine.service import WorkflowService
+
+if TYPE_CHECKING:
+    from engine.scheduler import TimerScheduler
 
 
 def _app() -> Flask:
@@ -63,13 +67,11 @@ def demo() -> None:
 def serve(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
-    from engine.scheduler import TimerScheduler
-
     app = _app()
-    scheduler = TimerScheduler(_service(app))
+    scheduler = _scheduler_for(app)
     scheduler.start()
     app.extensions["scheduler"] = scheduler
-    click.echo(f"Councillor Support is running at http://{host}:{port}/ (press Ctrl+C to stop).")
+    click.echo(f"Councillor Support is running at http://{host}:{port}/ with its scheduler (Ctrl+C stops both).")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
@@ -78,10 +80,28 @@ def serve(host: str, port: int) -> None:
 
 @main.command(help="Run the scheduler alone (in production, beside gunicorn serving the web app).")
 def scheduler() -> None:
+    scheduler = _scheduler_for(_app())
+    click.echo("The scheduler is running: timers, reminders, email and the daily retention job (Ctrl+C stops).")
+    try:
+        scheduler.run()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown()
+
+
+def _scheduler_for(app: Flask) -> TimerScheduler:
+    """The scheduler over the app's service, re-armed by every commit and running the retention job daily."""
+    from engine.retention import run_retention
     from engine.scheduler import TimerScheduler
 
-    click.echo("The scheduler is running (press Ctrl+C to stop).")
-    TimerScheduler(_service(_app())).run()
+    service = _service(app)
+    uploads = Path(app.config["UPLOAD_FOLDER"])
+
+    def retention() -> None:
+        run_retention(service, remove_document=lambda key: (uploads / key).unlink(missing_ok=True))
+
+    scheduler = TimerScheduler(service, daily=[retention])
+    service.after_commit = scheduler.nudge
+    return scheduler
 
 
 @main.command("create-user", help="Create an account.")

@@ -181,8 +181,8 @@ def upgrade() -> None:
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tasks_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_tasks_instance_id'), ['instance_id'], unique=False)
-        batch_op.create_index('ix_tasks_open_by_assignee', ['assignee_id', 'status', 'due_at'], unique=False)
-        batch_op.create_index('ix_tasks_open_by_role', ['status', 'role', 'due_at'], unique=False)
+        batch_op.create_index('ix_tasks_open_by_assignee', ['assignee_id', 'status', 'due_at', 'created_at'], unique=False)
+        batch_op.create_index('ix_tasks_open_by_role', ['status', 'role', 'assignee_id', 'due_at', 'created_at'], unique=False)
 
     op.bulk_insert(sa.table("audit_head", sa.column("id", sa.Integer), sa.column("seq", sa.Integer),
                             sa.column("last_hash", sa.String)),

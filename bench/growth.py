@@ -1,0 +1,74 @@
+"""Growth: the time to complete a task in an instance that already has 10, 100 and 1,000 completed tasks
+(a check-in that loops, like wellbeing check-ins) must stay flat, because the engine prunes finished history.
+
+    .venv/bin/python -m bench.growth [--quick] [--json out.json] [--database sqlite|postgresql]
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from bench import harness
+from bench.harness import Figure, say
+from engine.db import Database
+from engine.people import create_user
+from engine.service import Actor, WorkflowService
+from processes import CATALOGUE
+from processes.roles import COUNCILLOR, ROLES
+
+DIAGRAMS = Path(__file__).resolve().parent / "diagrams"
+PROCESS = "check_in_loop"
+GOAL_RATIO = 1.5
+FULL_MILESTONES, QUICK_MILESTONES = (10, 100, 1000), (10, 30)
+FULL_WINDOW, QUICK_WINDOW = 25, 5
+
+
+def grow(db: Database, milestones: tuple[int, ...], window: int, label: str) -> list[Figure]:
+    service = WorkflowService(db, CATALOGUE)
+    service.deploy_folder(DIAGRAMS)
+    with db.write() as session:
+        councillor = create_user(session, email="councillor@example.org", name="Councillor", password=None,
+                                 roles=[COUNCILLOR], known_roles=ROLES)
+        actor = Actor.of(councillor)
+    outcome = service.open_case({}, councillor_id=actor.user_id, actor=actor, process_id=PROCESS)
+    task_id = outcome.opened[0].id
+    completed, medians, sizes = 0, {}, {}
+    for milestone in milestones:
+        while completed < milestone:  # build up history, untimed
+            task_id = service.complete_task(task_id, {"finished": False, "note": "Fine"}, actor).opened[0].id
+            completed += 1
+        sizes[milestone] = len(json.dumps(service.instance(outcome.instance_id).state))
+        samples = []
+        for _ in range(window):
+            start = time.perf_counter()
+            task_id = service.complete_task(task_id, {"finished": False, "note": "Fine"}, actor).opened[0].id
+            samples.append((time.perf_counter() - start) * 1000)
+            completed += 1
+        medians[milestone] = harness.median(samples)
+        say(f"  {label}: after {milestone:>5} completed tasks: {medians[milestone]:.1f} ms per completion "
+            f"(median of {window}), state {sizes[milestone] / 1024:.1f} KiB")
+    first, last = milestones[0], milestones[-1]
+    figures = [Figure(f"{label}: completion after {m} completed tasks", medians[m], "ms") for m in milestones]
+    figures += [Figure(f"{label}: serialized state after {m} completed tasks", sizes[m] / 1024, "KiB")
+                for m in milestones]
+    figures.append(harness.at_most(f"{label}: completion time ratio, {last} vs {first} completed tasks",
+                                   medians[last] / medians[first], "×", GOAL_RATIO))
+    return figures
+
+
+def main() -> int:
+    args = harness.arguments(__doc__.splitlines()[0], lambda parser: parser.add_argument(
+        "--database", choices=["sqlite", "postgresql"], help="only this database"))
+    milestones, window = (QUICK_MILESTONES, QUICK_WINDOW) if args.quick else (FULL_MILESTONES, FULL_WINDOW)
+    figures: list[Figure] = []
+    for label, opener in harness.databases(args.database):
+        with opener() as db:
+            figures += grow(db, milestones, window, label)
+    harness.report("Growth: completion time against an instance's history", figures, [], args.json)
+    return harness.exit_code(figures)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,274 @@
+"""Throughput: gunicorn with 4 workers on PostgreSQL, and a bounded load client of our own that claims and
+completes tasks through the API from many threads at once, until a fixed number of completions.
+
+    .venv/bin/python -m bench.throughput [--quick] [--json out.json] [--completions N] [--clients N]
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from bench import harness
+from bench.harness import Figure, say
+from engine import tokens
+from engine.db import Database
+from engine.people import create_user
+from engine.service import Actor, WorkflowService
+from processes import CATALOGUE
+from processes.roles import ROLES, SUPPORT_OFFICER
+
+TEST_DIAGRAMS = harness.ROOT / "tests" / "diagrams"
+WORKERS = 4
+GOAL_PER_SECOND = 300.0
+FULL_COMPLETIONS, QUICK_COMPLETIONS = 3000, 40
+FULL_CLIENTS, QUICK_CLIENTS = 8, 4
+CLAIMS_PER_LIST = 4
+# The "simple" test process: triage (low severity) then review, so each case gives two completions.
+ANSWERS = {"Acknowledge and triage": {"severity": "low", "advice_given": "Keep a log"},
+           "Review and close": {"note": "Closed"}}
+
+
+def served_app() -> Flask:
+    """What gunicorn serves: the product's app, with the API mounted while the factory does not yet do it."""
+    from web.api import blueprint
+    from web.app import create_app
+
+    app = create_app({"RATELIMIT_ENABLED": False})
+    if "api" not in app.blueprints:
+        app.register_blueprint(blueprint)
+    return app
+
+
+# --- preparing ---------------------------------------------------------------------------------------
+
+
+def prepare(url: str, cases: int, clients: int) -> list[str]:
+    """Deploy the test diagrams, open the cases and make one officer (with a token) per client thread."""
+    db = Database(url)
+
+    @event.listens_for(db.engine, "connect")
+    def _fast_setup(dbapi_connection: Any, _record: Any) -> None:
+        # Preparing only: the measured server commits durably as in production.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+
+    try:
+        service = WorkflowService(db, CATALOGUE)
+        service.deploy_folder(TEST_DIAGRAMS)
+        secrets, actors = [], []
+        with db.write() as session:
+            for n in range(clients):
+                user = create_user(session, email=f"officer{n}@example.org", name=f"Officer {n}", password=None,
+                                   roles=[SUPPORT_OFFICER], known_roles=ROLES)
+                secrets.append(tokens.create_token(session, user.id, "load test"))
+                actors.append(Actor.of(user))
+        started = time.perf_counter()
+        for n in range(cases):
+            service.open_case({"summary": f"Case {n}"}, councillor_id=None, actor=actors[0], process_id="simple")
+            if (n + 1) % 500 == 0 or n + 1 == cases:
+                say(f"  opened {n + 1:,}/{cases:,} cases, {(n + 1) / (time.perf_counter() - started):,.0f}/s")
+        return secrets
+    finally:
+        db.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "INSECURE_COOKIES": "1"}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen([str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                               "bench.throughput:served_app()"], cwd=harness.ROOT, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn stopped at start-up (exit {server.returncode})")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    stop(server)
+    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+# --- the load ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """What every client thread adds to, under one lock."""
+
+    target: int
+    completed: int = 0
+    conflicts: int = 0
+    errors: list[str] = field(default_factory=list)
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"list": [], "claim": [], "complete": []})
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def done(self) -> bool:
+        return self.completed >= self.target or len(self.errors) > 20
+
+
+class Client:
+    """One integration's connection, kept alive between requests as far as the server allows."""
+
+    def __init__(self, port: int, secret: str, tally: Tally) -> None:
+        self.port, self.tally = port, tally
+        self.headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def call(self, kind: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        payload = None if body is None else json.dumps(body)
+        start = time.perf_counter()
+        try:
+            self.connection.request(method, path, body=payload, headers=self.headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        except (http.client.HTTPException, OSError):
+            # The server closed the connection between requests: open a new one and ask once more.
+            self.connection.close()
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.connection.request(method, path, body=payload, headers=self.headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        elapsed = (time.perf_counter() - start) * 1000
+        with self.tally.lock:
+            self.tally.latencies[kind].append(elapsed)
+        return response.status, json.loads(data) if data else None
+
+    def work(self) -> None:
+        rng = random.Random()
+        idle = 0
+        while not self.tally.done():
+            status, page = self.call("list", "GET", "/api/v1/tasks?scope=claimable&per_page=50")
+            if status != 200:
+                self._error(f"list answered {status}: {page}")
+                continue
+            waiting = page["tasks"]
+            if not waiting:
+                idle += 1
+                if idle > 50:
+                    return  # nothing left to do
+                time.sleep(0.05)
+                continue
+            idle = 0
+            # Threads pick at random from the queue, as people do, so they rarely race for the same task.
+            for task in rng.sample(waiting, min(CLAIMS_PER_LIST, len(waiting))):
+                if self.tally.done():
+                    return
+                self._claim_and_complete(task)
+
+    def _claim_and_complete(self, task: dict[str, Any]) -> None:
+        status, body = self.call("claim", "POST", f"/api/v1/tasks/{task['id']}/claim")
+        if status == 409:
+            with self.tally.lock:
+                self.tally.conflicts += 1
+            return
+        if status != 200:
+            self._error(f"claim answered {status}: {body}")
+            return
+        answers = ANSWERS[task["title"]]
+        status, body = self.call("complete", "POST", f"/api/v1/tasks/{task['id']}/complete", {"data": answers})
+        if status != 200:
+            self._error(f"complete answered {status}: {body}")
+            return
+        with self.tally.lock:
+            self.tally.completed += 1
+
+    def _error(self, message: str) -> None:
+        with self.tally.lock:
+            self.tally.errors.append(message)
+
+
+def load(port: int, secrets: list[str], target: int) -> tuple[Tally, float]:
+    tally = Tally(target)
+    clients = [Client(port, secret, tally) for secret in secrets]
+    threads = [threading.Thread(target=client.work, daemon=True) for client in clients]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        threads[0].join(timeout=5)
+        elapsed = time.perf_counter() - started
+        say(f"  {tally.completed:,}/{target:,} completed, {tally.completed / elapsed:.0f}/s so far")
+    for thread in threads:
+        thread.join()
+    return tally, time.perf_counter() - started
+
+
+def run(completions: int, clients: int) -> list[Figure]:
+    if not harness.postgres_reachable():
+        say("PostgreSQL is not reachable: the throughput benchmark needs it, so it did not run.")
+        return []
+    with harness.postgres_url() as url:
+        say(f"Preparing {completions:,} completions ({-(-completions // 2):,} cases) for {clients} client threads")
+        secrets = prepare(url, -(-completions // 2), clients)
+        port = free_port()
+        server = start_gunicorn(url, port, WORKERS)
+        try:
+            say(f"gunicorn: {WORKERS} workers at 127.0.0.1:{port}; loading")
+            tally, elapsed = load(port, secrets, completions)
+        finally:
+            stop(server)
+    for error in tally.errors[:5]:
+        say(f"  error: {error}")
+    rate = tally.completed / elapsed
+    requests = sum(len(v) for v in tally.latencies.values())
+    say(f"  {tally.completed:,} completions in {elapsed:.1f} s ({rate:.0f}/s), {requests:,} requests, "
+        f"{tally.conflicts} claim conflicts, {len(tally.errors)} errors")
+    figures = [harness.at_least(f"completions per second ({WORKERS} gunicorn workers, {clients} clients)", rate, "/s",
+                                GOAL_PER_SECOND)]
+    for kind, samples in tally.latencies.items():
+        if samples:
+            figures.append(Figure(f"{kind} request latency p50", harness.percentile(samples, 0.5), "ms"))
+            figures.append(Figure(f"{kind} request latency p95", harness.percentile(samples, 0.95), "ms"))
+    figures.append(Figure("claim conflicts (another client claimed first)", tally.conflicts, "claims"))
+    figures.append(Figure("failed requests", len(tally.errors), "requests", "= 0", not tally.errors))
+    return figures
+
+
+def main() -> int:
+    def extra(parser: Any) -> None:
+        parser.add_argument("--completions", type=int, help="how many completions to make")
+        parser.add_argument("--clients", type=int, help="how many client threads")
+
+    args = harness.arguments(__doc__.splitlines()[0], extra)
+    completions = args.completions or (QUICK_COMPLETIONS if args.quick else FULL_COMPLETIONS)
+    clients = args.clients or (QUICK_CLIENTS if args.quick else FULL_CLIENTS)
+    figures = run(completions, clients)
+    harness.report("Throughput: claim and complete through the API under load", figures, [], args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""Signing in and out: email and password (Argon2), a fresh session at each sign-in, and a rate limit."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+from werkzeug.wrappers import Response
+
+from engine import people
+from processes.roles import ROLES
+from web.access import SignedIn, database, home_endpoint, load_user
+from web.extensions import limiter, login_manager
+
+bp = Blueprint("auth", __name__)
+login_manager.user_loader(load_user)
+
+
+def _sign_in_limit() -> str:
+    return current_app.config["SIGN_IN_RATE_LIMIT"]
+
+
+def _demo_accounts() -> list[list[dict[str, str]]]:
+    """Table rows: one demo account per role, shown only when the demo data was loaded."""
+    if not current_app.config.get("DEMO_MODE"):
+        return []
+    return [[{"text": name}, {"text": f"{slug}@example.org"}] for slug, name in ROLES.items()]
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
+def sign_in() -> Response | tuple[str, int] | str:
+    errors: dict[str, str] = {}
+    email = request.form.get("email", "").strip()[:320]
+    if request.method == "POST":
+        password = request.form.get("password", "")[:1000]
+        if not email:
+            errors["email"] = _("Enter your email address")
+        if not password:
+            errors["password"] = _("Enter your password")
+        if not errors:
+            with database().write() as db_session:
+                user = people.authenticate(db_session, email, password)
+                signed_in = SignedIn(user) if user is not None else None
+            if signed_in is None:
+                errors["email"] = _("Enter a correct email address and password")
+            else:
+                # A new session at sign-in: nothing from before it (a planted session, a draft) carries over.
+                session.clear()
+                login_user(signed_in)
+                session.permanent = True
+                return redirect(url_for(home_endpoint(signed_in)))
+    status = 200 if not errors else 400
+    return render_template("auth/sign_in.html", email=email, form_errors=errors, demo_accounts=_demo_accounts(),
+                           demo_password=current_app.config["DEMO_PASSWORD"]), status
+
+
+@bp.get("/sign-out")
+def sign_out() -> Response:
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.signed_out"))
+
+
+@bp.get("/signed-out")
+def signed_out() -> str:
+    return render_template("auth/signed_out.html")
