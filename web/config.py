@@ -24,12 +24,20 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _shared_secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, or the one kept in the instance folder, exported so the engine
+    (which signs check-in links in emails, possibly in the scheduler's own process) signs with the same."""
+    key = os.environ.get("SECRET_KEY") or _secret_key(instance)
+    os.environ.setdefault("SECRET_KEY", key)
+    return key
+
+
 def from_environment(instance: Path) -> dict[str, Any]:
     """The settings the app reads at start-up; tests override any of them through `create_app(config)`."""
     instance.mkdir(parents=True, exist_ok=True)
     return {
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'councillor-support.db'}",
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or _secret_key(instance),
+        "SECRET_KEY": _shared_secret_key(instance),
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD,
         "DEMO_MODE": _truthy(os.environ.get("DEMO_MODE")),
