@@ -11,9 +11,10 @@ from typing import Any
 import time_machine
 from sqlalchemy import select
 
-from engine.models import Instance, Task, User
+from engine.models import Instance, PoliticalGroup, Task, User
+from engine.people import create_user
 from engine.service import Actor, Outcome, WorkflowService
-from processes.roles import COUNCILLOR
+from processes.roles import COUNCILLOR, GROUP_SUPPORT_CONTACT, ROLES
 
 # A Monday morning in London (GMT), well clear of bank holidays.
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -56,6 +57,27 @@ class People:
     @property
     def councillor(self) -> User:
         return self.by_role[COUNCILLOR]
+
+
+def create_people(service: WorkflowService, **extra: tuple[str, str]) -> People:
+    """One person per role, the councillor in a political group whose support contact is the group
+    contact; `extra` adds councillors by key: key=(email, name)."""
+    with service.db.write() as session:
+        group = PoliticalGroup(name="Independent Group")
+        session.add(group)
+        session.flush()
+        users = {role: create_user(session, email=f"{role}@example.org", name=name, password=None, roles=[role],
+                                   known_roles=ROLES, political_group_id=group.id if role == COUNCILLOR else None)
+                 for role, name in ROLES.items()}
+        for key, (email, name) in extra.items():
+            users[key] = create_user(session, email=email, name=name, password=None, roles=[COUNCILLOR],
+                                     known_roles=ROLES)
+        group.support_contact_id = users[GROUP_SUPPORT_CONTACT].id
+        for user in users.values():
+            session.refresh(user)
+        session.expunge_all()
+    return People(users)
+
 
 
 class Runner:

@@ -10,12 +10,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from engine.models import Instance, PoliticalGroup
-from engine.people import create_user
+from engine.models import Instance
 from engine.service import WorkflowService
 from processes import DIAGRAMS
-from processes.roles import COUNCILLOR, GROUP_SUPPORT_CONTACT, ROLES
-from tests.processes.casework import START, People, Runner
+from tests.processes.casework import START, People, Runner, create_people
 from tests.processes.flow_coverage import finish, record, start
 
 
@@ -38,19 +36,7 @@ def deployed(service: WorkflowService, clock: time_machine.Coordinates,
 
 @pytest.fixture
 def people(deployed: WorkflowService) -> People:
-    with deployed.db.write() as session:
-        group = PoliticalGroup(name="Independent Group")
-        session.add(group)
-        session.flush()
-        users = {role: create_user(session, email=f"{role}@example.org", name=name, password=None,
-                                   roles=[role], known_roles=ROLES,
-                                   political_group_id=group.id if role == COUNCILLOR else None)
-                 for role, name in ROLES.items()}
-        group.support_contact_id = users[GROUP_SUPPORT_CONTACT].id
-        for user in users.values():
-            session.refresh(user)
-        session.expunge_all()
-    return People(users)
+    return create_people(deployed)
 
 
 @pytest.fixture

@@ -13,12 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from engine.db import Database
-from engine.models import PoliticalGroup
-from engine.people import create_user
 from engine.service import WorkflowService
 from processes import DIAGRAMS
-from processes.roles import COUNCILLOR, GROUP_SUPPORT_CONTACT, ROLES
-from tests.processes.casework import START, People, Runner
+from tests.processes.casework import START, People, Runner, create_people
 from web import briefings, privacy_data, registers
 from web.app import create_app
 
@@ -50,20 +47,7 @@ def workflow(app: Flask) -> WorkflowService:
 
 @pytest.fixture
 def people(workflow: WorkflowService) -> People:
-    with workflow.db.write() as session:
-        group = PoliticalGroup(name="Independent Group")
-        session.add(group)
-        session.flush()
-        users = {role: create_user(session, email=f"{role}@example.org", name=name, password=None, roles=[role],
-                                   known_roles=ROLES, political_group_id=group.id if role == COUNCILLOR else None)
-                 for role, name in ROLES.items()}
-        users[OTHER_COUNCILLOR] = create_user(session, email="other@example.org", name="Other Councillor",
-                                              password=None, roles=[COUNCILLOR], known_roles=ROLES)
-        group.support_contact_id = users[GROUP_SUPPORT_CONTACT].id
-        for user in users.values():
-            session.refresh(user)
-        session.expunge_all()
-    return People(users)
+    return create_people(workflow, **{OTHER_COUNCILLOR: ("other@example.org", "Other Councillor")})
 
 
 @pytest.fixture
