@@ -4,7 +4,7 @@ serialized state size and how completion time grows with an instance's completed
 
     .venv/bin/python bench/engine.py [--quick] [--json out.json] [--database sqlite|postgresql]
 
-The raw side is the baseline, so this is the one file outside engine/ that imports SpiffWorkflow.
+The raw side is engine/raw_baseline.py: SpiffWorkflow used directly, as its documentation shows.
 """
 
 from __future__ import annotations
@@ -17,16 +17,11 @@ if __package__ in (None, ""):
     # Run as a file, bench/ would come first on the path and this file would shadow the engine package.
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.util.task import TaskState
-
 from bench import growth, harness
 from bench.harness import Figure, say
 from engine.db import Database
 from engine.people import create_user
+from engine.raw_baseline import RawEngine
 from engine.service import Actor, WorkflowService
 from processes import CATALOGUE
 from processes.roles import COUNCILLOR, ROLES
@@ -36,28 +31,6 @@ PROCESS = growth.PROCESS
 ANSWER = {"finished": False, "note": "Fine"}
 GOAL_RATIO, STRETCH_RATIO = 3.0, 2.0
 FULL_REPEAT, QUICK_REPEAT = 300, 30
-
-
-class RawEngine:
-    """SpiffWorkflow used directly, as its own documentation shows: no sandbox, no database."""
-
-    def __init__(self) -> None:
-        parser = SpiffBpmnParser()
-        parser.add_bpmn_file(str(DIAGRAMS / f"{PROCESS}.bpmn"))
-        self.spec = parser.get_spec(PROCESS)
-        self.subprocess_specs = parser.get_subprocess_specs(PROCESS)
-        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-        workflow = BpmnWorkflow(self.spec, self.subprocess_specs)
-        workflow.do_engine_steps()
-        self.waiting = self.serializer.serialize_json(workflow)
-
-    def complete_one(self) -> str:
-        workflow = self.serializer.deserialize_json(self.waiting)
-        [task] = workflow.get_tasks(state=TaskState.READY, manual=True)
-        task.set_data(**ANSWER)
-        task.run()
-        workflow.do_engine_steps()
-        return self.serializer.serialize_json(workflow)
 
 
 def service_side(db: Database, repeat: int, label: str) -> tuple[list[float], int]:
@@ -105,7 +78,7 @@ def main() -> int:
         "--database", choices=["sqlite", "postgresql"], help="only this database"))
     repeat = QUICK_REPEAT if args.quick else FULL_REPEAT
     say("raw SpiffWorkflow: parsing once, then restore → complete → run → serialise")
-    raw = RawEngine()
+    raw = RawEngine(DIAGRAMS / f"{PROCESS}.bpmn", PROCESS, ANSWER)
     raw_samples = harness.timed(raw.complete_one, repeat)
     raw_ms = harness.median(raw_samples)
     raw_size = len(raw.complete_one())
