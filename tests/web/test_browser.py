@@ -154,25 +154,75 @@ def test_a_death_threat_goes_from_report_to_police_liaison(browser, server):
     assert "Keep the note" not in page  # the officer's advice is on their record, not in the councillor's view
 
 
-def test_the_report_can_be_made_with_the_keyboard_alone(browser, server):
-    councillor = Visitor(browser, server)
-    keys = councillor.page.keyboard
-    councillor.go("/sign-in")
-    councillor.page.get_by_label("Email address").focus()
-    keys.type("councillor@example.org")
-    keys.press("Tab")
-    keys.type(PASSWORD)
-    keys.press("Enter")
-    councillor.page.wait_for_url("**/cases")
-    councillor.go("/report/danger")
-    councillor.page.get_by_label("No", exact=True).focus()
-    keys.press("Space")
-    keys.press("Enter")
-    councillor.page.wait_for_url("**/report/when")
-    councillor.page.get_by_label("Day").focus()
-    for text in ("3", "3", "2026"):
-        keys.type(text)
+class KeyboardVisitor(Visitor):
+    """A visitor who only uses the keyboard: Tab to move (focus stands for a run of Tabs), Space to choose,
+    Enter to send, and typing into what has focus."""
+
+    def sign_in(self, email: str) -> None:
+        keys = self.page.keyboard
+        self.go("/sign-in")
+        self.page.get_by_label("Email address").focus()
+        keys.type(email)
         keys.press("Tab")
-    keys.press("Enter")
-    councillor.page.wait_for_url("**/report/how")
-    councillor.check()
+        keys.type(PASSWORD)
+        with self.page.expect_navigation():
+            keys.press("Enter")
+        self.check()
+
+    def choose(self, label: str, within: str | None = None) -> None:
+        scope = self.page.get_by_role("group", name=within) if within else self.page
+        scope.get_by_label(label, exact=True).focus()
+        self.page.keyboard.press("Space")
+
+    def type_into(self, label: str, text: str) -> None:
+        self.page.get_by_label(label).focus()
+        self.page.keyboard.type(text)
+
+    def send(self, button: str = "Continue") -> None:
+        self.page.get_by_role("button", name=button).focus()
+        with self.page.expect_navigation():
+            self.page.keyboard.press("Enter")
+        self.check()
+
+
+def test_the_whole_journey_can_be_done_with_the_keyboard_alone(browser, server):
+    councillor = KeyboardVisitor(browser, server)
+    councillor.sign_in("councillor@example.org")
+    councillor.go("/report/danger")
+    councillor.choose("Yes")
+    assert councillor.page.locator(".app-danger").is_visible()
+    councillor.send()
+    councillor.type_into("Day", "3")
+    councillor.page.keyboard.press("Tab")
+    councillor.page.keyboard.type("3")
+    councillor.page.keyboard.press("Tab")
+    councillor.page.keyboard.type("2026")
+    councillor.send()
+    councillor.choose("At my home")
+    councillor.send()
+    councillor.choose("A member of the public")
+    councillor.send()
+    councillor.type_into("What happened?", "A note through my door said they would kill me.")
+    councillor.send()
+    councillor.send()  # no evidence
+    councillor.choose("No")
+    councillor.send()
+    councillor.choose("Yes", within="Can we share this with your political group")
+    councillor.choose("Yes", within="Can we share this with the police")
+    councillor.send()
+    assert "Check your answers" in councillor.page.title()
+    councillor.send("Send report")
+    reference = councillor.page.locator(".govuk-panel strong").inner_text()
+    assert reference.startswith("CS-")
+
+    officer = KeyboardVisitor(browser, server)
+    officer.sign_in("support-officer@example.org")
+    officer.go("/inbox?tab=claimable")
+    officer.send(f"Claim Acknowledge and triage {reference}")
+    officer.choose("Severe")
+    officer.type_into("Advice given (optional)", "Call 999 if they return. Keep the note.")
+    officer.send("Complete task")
+    assert "Next step: “Refer to police”" in officer.page.locator(".govuk-notification-banner").inner_text()
+
+    councillor.go(f"/cases/{reference}")
+    assert "Your police liaison is working on: Refer to police" in councillor.page.locator("main").inner_text()
