@@ -3,7 +3,7 @@ each lane is, who gets a new task, the service-task handlers, and the settings' 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -51,6 +51,8 @@ class Catalogue:
     """Lane name, as written in diagrams → role slug."""
     settings: Mapping[str, Any]
     """Setting name → default value."""
+    setting_choices: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    """Settings that take one of a list of values (others are whole numbers of 1 or more)."""
     handlers: Mapping[str, ServiceHandler] = field(default_factory=dict)
     assign: Callable[[Assignment], int | None] = lambda _: None
     helpers: Mapping[str, Callable[..., Any]] = field(default_factory=dict)

@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import audit, clock, deployment, forms, incidents, outbox, spiff, task_tree
 from engine.catalogue import Assignment, Catalogue, ServiceCall
 from engine.db import Database
-from engine.errors import Conflict, EngineError, Forbidden, NotFound, ScriptError
+from engine.errors import Conflict, EngineError, Forbidden, FormInvalid, NotFound, ScriptError
 from engine.models import Case, CaseSequence, Incident, Instance, ProcessModelVersion, Setting, SpecBundle, Task, User
 from engine.sandbox import Sandbox
 from engine.validation import DUE_PROPERTY, CatalogueReport, check_catalogue
@@ -115,19 +115,34 @@ class WorkflowService:
         return {name: stored.get(name, default) for name, default in self.catalogue.settings.items()}
 
     def change_setting(self, name: str, value: Any, actor: Actor) -> None:
-        default = self.catalogue.settings.get(name)
-        if name not in self.catalogue.settings:
-            raise NotFound(f"There is no setting called {name!r}.")
-        if type(value) is not type(default) and not (isinstance(default, float) and isinstance(value, int)):
-            raise EngineError(f"{name} must be {type(default).__name__}, like {default!r}.", field=name)
+        self.change_settings({name: value}, actor)
+
+    def change_settings(self, values: Mapping[str, Any], actor: Actor) -> None:
+        """Change several settings at once: all are checked first, then written in one transaction. A change
+        applies to deadlines and timers set after it; running timers keep their due times."""
+        errors = {name: problem for name, value in values.items() if (problem := self._setting_problem(name, value))}
+        if errors:
+            raise FormInvalid(errors)
         with self.db.write() as session:
-            row = session.get(Setting, name)
-            if row is None:
-                session.add(Setting(name=name, value=value, updated_by_id=actor.user_id))
-            else:
-                row.value, row.updated_at, row.updated_by_id = value, clock.now(), actor.user_id
-            audit.append(session, "setting.changed", actor_id=actor.user_id,
-                         detail={"name": name, "value": value})
+            for name, value in values.items():
+                row = session.get(Setting, name)
+                if row is None:
+                    session.add(Setting(name=name, value=value, updated_by_id=actor.user_id))
+                else:
+                    row.value, row.updated_at, row.updated_by_id = value, clock.now(), actor.user_id
+                audit.append(session, "setting.changed", actor_id=actor.user_id,
+                             detail={"name": name, "value": value})
+
+    def _setting_problem(self, name: str, value: Any) -> str | None:
+        if name not in self.catalogue.settings:
+            return f"There is no setting called {name!r}."
+        choices = self.catalogue.setting_choices.get(name)
+        if choices is not None:
+            return None if value in choices else f"Choose one of: {', '.join(map(str, choices))}."
+        if isinstance(self.catalogue.settings[name], int):
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+            return None if ok else "Enter a whole number of 1 or more."
+        return None if isinstance(value, type(self.catalogue.settings[name])) else "This value has the wrong type."
 
     # --- diagrams ------------------------------------------------------------------------------
 

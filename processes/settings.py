@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.working_time import REGIONS
+
 DEFAULTS: dict[str, Any] = {
     # Working time
     "bank_holiday_region": "england-and-wales",
@@ -47,3 +49,6 @@ DEFAULTS: dict[str, Any] = {
     "closed_case_retention_years": 6,
     "wellbeing_notes_retention_months": 12,
 }
+
+CHOICES: dict[str, tuple[str, ...]] = {"bank_holiday_region": tuple(REGIONS)}
+

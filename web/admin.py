@@ -1,5 +1,5 @@
-"""Admin pages: people and their roles, political groups and each group's support contact. Admins see no
-case content here or anywhere else."""
+"""Admin pages: people and their roles, political groups and each group's support contact, the council's
+settings, and incidents the scheduler gave up on. Admins see no case content here or anywhere else."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from engine import directory
-from engine.errors import EngineError
+from engine.errors import EngineError, FormInvalid
 from processes.roles import GROUP_SUPPORT_CONTACT, ROLES
-from web.access import database, me, require
+from web.access import database, me, require, workflow
+from web.setting_labels import LABELS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -102,3 +103,37 @@ def group_contact(group_id: int) -> Response:
                                   actor_id=me().id)
     flash(_("The group's support contact was saved."), "success")
     return redirect(url_for("admin.groups"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings() -> Response | tuple[str, int]:
+    current = workflow().settings()
+    errors: dict[str, str] = {}
+    values = dict(current)
+    if request.method == "POST":
+        changes = {}
+        for name, value in current.items():
+            raw = request.form.get(name, "").strip()[:40]
+            wanted: object = raw if isinstance(value, str) else (int(raw) if raw.isdigit() else raw)
+            values[name] = wanted
+            if wanted != value:
+                changes[name] = wanted
+        try:
+            workflow().change_settings(changes, me().actor)
+        except FormInvalid as error:
+            errors = error.errors
+        else:
+            flash(_("%(count)s settings were changed. New deadlines and timers use them; running ones keep theirs.",
+                    count=len(changes)) if changes else _("Nothing was changed."), "success")
+            return redirect(url_for("admin.settings"))
+    groups: dict[str, list[dict[str, object]]] = {}
+    for name, (group, label) in LABELS.items():
+        groups.setdefault(str(group), []).append({"name": name, "label": label, "value": values[name],
+                                                  "default": workflow().catalogue.settings[name],
+                                                  "choices": workflow().catalogue.setting_choices.get(name)})
+    return render_template("admin/settings.html", groups=groups, form_errors=errors), 400 if errors else 200
+
+
+@bp.get("/incidents")
+def incidents() -> str:
+    return render_template("admin/incidents.html", incidents=workflow().incidents(status="open"))

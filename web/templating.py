@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from engine import clock
+from web.setting_labels import CHOICE_LABELS
 
 
 def error_list(errors: Mapping[str, str], anchors: Mapping[str, str] | None = None) -> list[dict[str, str]]:
@@ -65,8 +67,19 @@ def contact_item(person: Any, chosen: int | None) -> dict[str, Any]:
     return {"value": str(person.id), "text": person.name, "selected": person.id == chosen}
 
 
+def setting_choice(value: str, current: str) -> dict[str, Any]:
+    return {"value": value, "text": CHOICE_LABELS.get(value, value), "selected": value == current}
+
+
+def incident_row(incident: Any) -> list[dict[str, Any]]:
+    link = Markup('<a class="govuk-link" href="{}">{}</a>').format(
+        url_for("diagrams.instance", instance_id=incident.instance_id),
+        _("Process instance %(id)s", id=incident.instance_id))
+    return [{"html": link}, {"text": when(incident.created_at)}, {"text": incident.error[:300]}]
+
+
 def register(app: Flask) -> None:
-    for helper in (role_item, group_item, contact_item):
+    for helper in (role_item, group_item, contact_item, setting_choice, incident_row):
         app.add_template_filter(helper)
     app.add_template_filter(process_item)
     app.add_template_filter(person_item)
