@@ -419,6 +419,12 @@ class WorkflowService:
         self._committed()
         return incident
 
+    def running_count(self, process_id: str) -> int:
+        """How many instances of a process are running (a timer-started process needs one waiting)."""
+        with self.db.read() as session:
+            return session.scalar(select(func.count()).select_from(Instance).where(
+                Instance.process_id == process_id, Instance.status == "running")) or 0
+
     def instance(self, instance_id: int) -> Instance:
         with self.db.read() as session:
             return self._instance(session, instance_id)

@@ -13,6 +13,7 @@ from engine.people import create_user
 from engine.service import Actor, WorkflowService
 from processes.catalogue import DIAGRAMS
 from processes.roles import COUNCILLOR, GROUP_SUPPORT_CONTACT, ROLES
+from processes.self_starting import ensure_running
 
 GROUPS = ("Independent Group", "Residents' Group")
 MARKER = "support-officer@example.org"
@@ -129,6 +130,4 @@ def load_demo(service: WorkflowService, password: str) -> list[str]:
     demo.do(case_id, "Confirm closure", {"closure_agreed": "yes"})
     lines.append(f"{reference}: closed")
 
-    service.start("briefing_cycle", {}, Actor.system())
-    lines.append("Started the quarterly briefing cycle")
-    return lines
+    return [*lines, *ensure_running(service)]

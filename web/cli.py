@@ -36,6 +36,7 @@ def main() -> None:
 @main.command("init-db", help="Bring the database up to date and deploy the bundled diagrams.")
 def init_db() -> None:
     from processes import DIAGRAMS
+    from processes.self_starting import ensure_running
 
     app = _app()
     service = _service(app)
@@ -49,6 +50,8 @@ def init_db() -> None:
     except DiagramInvalid as error:
         _print_problems(error)
         sys.exit(1)
+    for line in ensure_running(service):
+        click.echo(f"  {line}")
     click.echo("The database is ready.")
 
 

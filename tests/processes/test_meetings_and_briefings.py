@@ -10,6 +10,7 @@ from sqlalchemy import select
 from engine.errors import ScriptError
 from engine.models import Case
 from processes.roles import DEMOCRATIC_SERVICES
+from processes.self_starting import ensure_running
 from tests.processes.casework import START, Runner
 
 CHECKLIST = {"pre_registration": "yes", "chat_control": "chat_disabled", "opening_statement": "yes"}
@@ -75,3 +76,9 @@ def test_briefing_is_prepared_every_quarter_with_an_anonymised_summary(run: Runn
     assert summary["repeat_perpetrators"] == 1
     assert "repeat" not in str(summary["by_category"])
     run.do("Prepare councillor briefing", {"briefing_date": "2026-06-10"}, instance_id=instance)
+
+
+def test_the_briefing_cycle_is_started_once_however_often_the_database_is_prepared(deployed):
+    assert ensure_running(deployed) == ["Started briefing_cycle: it waits for its timer"]
+    assert ensure_running(deployed) == []
+    assert deployed.running_count("briefing_cycle") == 1
