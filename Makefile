@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test install assets browser lint bench check-diagrams clean
+.PHONY: run test install assets browser lint bench check-diagrams translations clean
 
 $(INSTALLED): pyproject.toml
 	@echo "==> Creating the virtualenv and installing Councillor Support"
@@ -54,6 +54,12 @@ check-diagrams: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# Refresh the translation catalogue (web/translations) after changing any user-facing text.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --project 'Councillor Support' \
+		--copyright-holder 'Councillor Support contributors' -o web/translations/messages.pot web
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations
 
 clean:
 	rm -rf $(VENV) node_modules web/static/vendor instance

@@ -164,14 +164,22 @@ class LinkDetails:
         url_problem = _url_problem(values["url"])
         if url_problem:
             problems["url"] = url_problem
-        if not (values["position"].isdigit() and 1 <= int(values["position"]) <= MAX_POSITION):
+        if _position(values["position"]) is None:
             problems["position"] = f"Enter the position as a whole number from 1 to {MAX_POSITION}."
         return problems
 
     def row_values(self) -> dict[str, str | int]:
         values: dict[str, str | int] = dict(self.values())
-        values["position"] = int(values["position"])
+        values["position"] = _position(self.values()["position"]) or 1
         return values
+
+
+def _position(text: str) -> int | None:
+    # isdecimal, not isdigit: "²" is a digit that int() refuses; the length check keeps int() cheap.
+    if not (text.isdecimal() and len(text) <= len(str(MAX_POSITION))):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_POSITION else None
 
 
 def _too_long(values: dict[str, str], limits: dict[str, tuple[int, str]]) -> dict[str, str]:

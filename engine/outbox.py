@@ -50,6 +50,11 @@ def task_link(task_id: str) -> str:
     return public_url() + TASK_PATH.format(task_id=task_id)
 
 
+def london_time(moment: datetime) -> str:
+    """A moment as people in the council read it in an email: "9 March 2026 at 10:00"."""
+    return moment.astimezone(LONDON).strftime("%-d %B %Y at %H:%M")
+
+
 def case_link(reference: str | None) -> str:
     """The case's page, or the start page when there is no case."""
     return public_url() + (CASE_PATH.format(reference=reference) if reference else "/")
@@ -90,12 +95,15 @@ def _sender_domain(sender: str) -> str:
     return address.rsplit("@", 1)[-1] or "localhost"
 
 
-def recipients_for(session: Session, task: Task) -> list[User]:
-    """The assignee, or everyone holding the task's role while nobody has claimed it."""
+def recipients_for(session: Session, task: Task, personal_roles: frozenset[str] = frozenset()) -> list[User]:
+    """The assignee, or everyone holding the task's role while nobody has claimed it. A personal role's task
+    (the councillor's own) is only ever its assignee's: nobody else hears of it."""
     if task.assignee_id is not None:
         user = session.get(User, task.assignee_id)
         return [user] if user is not None and user.active else []
-    return people.holders_of(session, task.role) if task.role else []
+    if not task.role or task.role in personal_roles:
+        return []
+    return people.holders_of(session, task.role)
 
 
 _TEXTS: Mapping[str, tuple[str, str]] = {
@@ -109,15 +117,15 @@ _TEXTS: Mapping[str, tuple[str, str]] = {
 
 
 def notify_task(session: Session, task: Task, kind: str, *, reference: str | None = None,
-                extra: Iterable[User] = ()) -> int:
+                extra: Iterable[User] = (), personal_roles: frozenset[str] = frozenset()) -> int:
     """Email the people a task concerns. The text names only the case reference, the due time and a link."""
     subject, body = _TEXTS[kind]
     if reference is None and task.case_id is not None:
         reference = session.scalar(select(Case.reference).where(Case.id == task.case_id))
-    due = task.due_at.astimezone(LONDON).strftime("%-d %B %Y at %H:%M") if task.due_at else ""
+    due = london_time(task.due_at) if task.due_at else ""
     words = {"ref": f" ({reference})" if reference else "", "for_ref": f" on case {reference}" if reference else "",
              "link": task_link(task.id), "due": due}
-    users = {u.id: u for u in [*recipients_for(session, task), *extra]}
+    users = {u.id: u for u in [*recipients_for(session, task, personal_roles), *extra]}
     for user in users.values():
         enqueue(session, to=user.email, subject=subject.format(**words), body=body.format(**words), kind=kind,
                 case_id=task.case_id, task_id=task.id)
@@ -136,7 +144,8 @@ def on_task_opened(form: str, write: OpenedTaskMail) -> None:
     _OPENED_BY_FORM[form] = write
 
 
-def tasks_opened(session: Session, tasks: Iterable[Task], reference: str | None) -> None:
+def tasks_opened(session: Session, tasks: Iterable[Task], reference: str | None,
+                 personal_roles: frozenset[str] = frozenset()) -> None:
     """One email per new task: the one its form's writer composes, or "you have a task" to its assignee or to
     each holder of its role."""
     for task in tasks:
@@ -144,7 +153,7 @@ def tasks_opened(session: Session, tasks: Iterable[Task], reference: str | None)
         if write is not None:
             write(session, task, reference)
         else:
-            notify_task(session, task, "task.opened", reference=reference)
+            notify_task(session, task, "task.opened", reference=reference, personal_roles=personal_roles)
 
 
 # --- sending -----------------------------------------------------------------------------------

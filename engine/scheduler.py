@@ -104,7 +104,8 @@ class TimerScheduler:
                 return sent
 
     def send_reminders(self) -> int:
-        return reminders.sweep(self.service.db, lead=self.reminder_lead, escalate_to_role=self.escalate_to_role)
+        return reminders.sweep(self.service.db, lead=self.reminder_lead, escalate_to_role=self.escalate_to_role,
+                               personal_roles=self.service.catalogue.personal_roles)
 
     def tick(self) -> int:
         """Everything due now: timers, reminders, then email (so this tick's own emails go too)."""

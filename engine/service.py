@@ -106,8 +106,7 @@ class WorkflowService:
         if session is None:
             with self.db.read() as read:
                 return self.setting(name, read)
-        row = session.get(Setting, name)
-        return self.catalogue.settings[name] if row is None else row.value
+        return stored_setting(session, name, self.catalogue.settings)
 
     def settings(self) -> dict[str, Any]:
         with self.db.read() as session:
@@ -548,7 +547,8 @@ class WorkflowService:
             session.add(row)
             opened.append(row)
         session.flush()
-        outbox.tasks_opened(session, opened, runtime.case.reference if runtime.case else None)
+        outbox.tasks_opened(session, opened, runtime.case.reference if runtime.case else None,
+                            self.catalogue.personal_roles)
         return opened
 
     def _committed(self) -> None:
@@ -622,3 +622,9 @@ def _plain(value: object, longest: int) -> str:
 
 def _task_key(task_id: object) -> str:
     return _plain(task_id, 36)
+
+
+def stored_setting(session: Session, name: str, defaults: Mapping[str, Any]) -> Any:
+    """A setting's value as the council set it, or its default: read inside the caller's transaction."""
+    row = session.get(Setting, name)
+    return defaults[name] if row is None else row.value

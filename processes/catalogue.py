@@ -8,7 +8,7 @@ from engine.catalogue import Catalogue
 from processes.assignment import assign
 from processes.deadlines import HELPERS
 from processes.handlers import HANDLERS
-from processes.roles import COUNCILLOR, GROUP_SUPPORT_CONTACT, LANE_ROLES, ROLES
+from processes.roles import LANE_ROLES, PERSONAL_ROLES, ROLES
 from processes.settings import CHOICES, DEFAULTS
 
 DIAGRAMS = Path(__file__).resolve().parent.parent / "bpmn"
@@ -16,4 +16,4 @@ DIAGRAMS = Path(__file__).resolve().parent.parent / "bpmn"
 CATALOGUE = Catalogue(roles=ROLES, lane_roles=LANE_ROLES, settings=DEFAULTS, setting_choices=CHOICES,
                       handlers=HANDLERS, assign=assign,
                       helpers=HELPERS, initial_data=frozenset({"case_reference"}),
-                      personal_roles=frozenset({COUNCILLOR, GROUP_SUPPORT_CONTACT}))
+                      personal_roles=PERSONAL_ROLES)

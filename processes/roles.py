@@ -33,3 +33,6 @@ OFFICER_ROLES = frozenset(ROLES) - {COUNCILLOR, ADMIN}
 # Who may see the persistent-offender register, and the anonymised briefing figures (DOMAIN.md).
 REGISTER_ROLES = frozenset({SUPPORT_OFFICER, POLICE_LIAISON, MONITORING_OFFICER})
 BRIEFING_ROLES = frozenset({DEMOCRATIC_SERVICES, MONITORING_OFFICER})
+# Roles whose tasks belong to one person (the councillor's own, their group's contact): never shared,
+# claimable or broadcast to everyone holding the role.
+PERSONAL_ROLES = frozenset({COUNCILLOR, GROUP_SUPPORT_CONTACT})

@@ -152,9 +152,13 @@ def navigation(person: Any, endpoint: str | None) -> list[dict[str, Any]]:
         items.append(("briefings.dashboard", _("Briefings"), ("briefings.",)))
     if MONITORING_OFFICER in person.roles:
         items.append(("data_protection.search", _("Data protection"), ("data_protection.",)))
+    if person.is_councillor or person.is_officer:
+        items.append(("directories.resources", _("Resources"), ("directories.resources",)))
     if person.is_admin:
-        items.append(("admin.users", _("Admin"), ("admin.",)))
+        items.append(("admin.users", _("Admin"), ("admin.", "directories.index", "directories.force",
+                                                  "directories.link", "directories.remove_")))
         items.append(("diagrams.index", _("Processes"), ("diagrams.",)))
+    items.append(("account.tokens", _("API tokens"), ("account.",)))
     items.append(("auth.sign_out", _("Sign out"), ("auth.sign_out",)))
     return [{"href": url_for(target), "text": text, "active": bool(endpoint and endpoint.startswith(prefixes))}
             for target, text, prefixes in items]

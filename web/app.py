@@ -17,11 +17,14 @@ from processes import CATALOGUE
 from processes.roles import ROLES
 from web import (
     access,
+    account,
     admin,
     api,
     auth,
     briefings,
     cases,
+    check_in,
+    directories,
     errors,
     health,
     inbox,
@@ -69,7 +72,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                       permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"})
 
     for blueprint in (health.bp, pages.bp, auth.bp, report.bp, inbox.bp, cases.bp, admin.bp, diagrams_bp,
-                      registers.bp, briefings.bp, privacy_data.bp, api.blueprint):
+                      registers.bp, briefings.bp, privacy_data.bp, check_in.bp, directories.bp, account.bp,
+                      api.blueprint):
         app.register_blueprint(blueprint)
     # GOV.UK Frontend's stylesheet asks for its fonts and images at /assets/.
     app.add_url_rule("/assets/<path:filename>", "govuk_assets", _govuk_asset)

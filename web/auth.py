@@ -27,6 +27,15 @@ def _demo_accounts() -> list[list[dict[str, str]]]:
     return [[{"text": name}, {"text": f"{slug}@example.org"}] for slug, name in ROLES.items()]
 
 
+def _safe_next() -> str | None:
+    """Where to go after signing in (a check-in link, a page that asked for sign-in): only a path on this
+    site, never another site (`//host`, `/\\host` or a full URL)."""
+    target = request.args.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target and len(target) < 2000:
+        return target
+    return None
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_sign_in_limit, methods=["POST"])
 def sign_in() -> Response | tuple[str, int] | str:
@@ -49,7 +58,7 @@ def sign_in() -> Response | tuple[str, int] | str:
                 session.clear()
                 login_user(signed_in)
                 session.permanent = True
-                return redirect(url_for(home_endpoint(signed_in)))
+                return redirect(_safe_next() or url_for(home_endpoint(signed_in)))
     status = 200 if not errors else 400
     return render_template("auth/sign_in.html", email=email, form_errors=errors, demo_accounts=_demo_accounts(),
                            demo_password=current_app.config["DEMO_PASSWORD"]), status

@@ -77,6 +77,18 @@ def test_signing_in_renews_the_session_and_sets_a_safe_cookie(database, tmp_path
         assert "planted" not in session
 
 
+@pytest.mark.parametrize(("wanted", "lands_on"), [
+    ("/cases/CS-2026-0001", "/cases/CS-2026-0001"),
+    ("//evil.example/steal", "/inbox"),
+    ("https://evil.example/", "/inbox"),
+    ("/\\evil.example", "/inbox"),
+])
+def test_signing_in_returns_to_the_page_that_asked_but_never_to_another_site(app, ids, wanted, lands_on):
+    response = app.test_client().post("/sign-in", query_string={"next": wanted},
+                                      data={"email": "support-officer@example.org", "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == lands_on
+
+
 def test_a_wrong_password_gets_a_clear_message(app, ids):
     response = app.test_client().post("/sign-in", data={"email": "councillor@example.org", "password": "wrong one!"})
     assert response.status_code == 400
