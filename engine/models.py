@@ -65,6 +65,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     political_group_id: Mapped[int | None] = mapped_column(ForeignKey("political_groups.id"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Raised at sign-out: every session signed in before it stops working, copied cookies included."""
 
     roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 

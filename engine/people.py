@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.errors import EngineError
@@ -53,6 +53,11 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = _HASHER.hash(password)
     return user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Sign the person out everywhere: sessions that carry an older version are refused from now on."""
+    session.execute(update(User).where(User.id == user_id).values(session_version=User.session_version + 1))
 
 
 def holders_of(session: Session, role: str) -> list[User]:

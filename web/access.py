@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, current_app, url_for
+from flask import abort, current_app, session, url_for
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user
 
@@ -40,6 +40,7 @@ class SignedIn(UserMixin):
         self.name = user.name
         self.email = user.email
         self.roles = user.role_slugs
+        self.session_version = user.session_version
 
     def get_id(self) -> str:
         return str(self.id)
@@ -69,12 +70,17 @@ class SignedIn(UserMixin):
         return self.is_councillor or SUPPORT_OFFICER in self.roles
 
 
+SESSION_VERSION = "session_version"
+
+
 def load_user(user_id: str) -> SignedIn | None:
     try:
         user = directory.user(database(), int(user_id))
     except (NotFound, ValueError):
         return None
-    return SignedIn(user) if user.active else None
+    # A session from before the person last signed out (a copied cookie) no longer counts.
+    current = session.get(SESSION_VERSION, 0) == user.session_version
+    return SignedIn(user) if user.active and current else None
 
 
 def database() -> Database:

@@ -45,7 +45,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, static_folder="static", static_url_path="/static")
     app.config.update(from_environment(Path(app.instance_path)))
     app.config.update(config or {})
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Only behind a proxy we run: trusting X-Forwarded-For from anyone would let a client pick its address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(HERE / "templates"),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from engine import people
 from processes.roles import ROLES
-from web.access import SignedIn, database, home_endpoint, load_user
+from web.access import SESSION_VERSION, SignedIn, database, home_endpoint, load_user
 from web.extensions import limiter, login_manager
 
 bp = Blueprint("auth", __name__)
@@ -27,6 +27,12 @@ def _demo_accounts() -> list[list[dict[str, str]]]:
     return [[{"text": name}, {"text": f"{slug}@example.org"}] for slug, name in ROLES.items()]
 
 
+def _sign_in_email() -> str:
+    """Sign-in attempts are also counted per account, so guessing one person's password from many
+    addresses is throttled too."""
+    return "email:" + request.form.get("email", "").strip().lower()[:320]
+
+
 def _safe_next() -> str | None:
     """Where to go after signing in (a check-in link, a page that asked for sign-in): only a path on this
     site, never another site (`//host`, `/\\host` or a full URL)."""
@@ -38,6 +44,7 @@ def _safe_next() -> str | None:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(_sign_in_limit, methods=["POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"], key_func=_sign_in_email, scope="sign-in-email")
 def sign_in() -> Response | tuple[str, int] | str:
     errors: dict[str, str] = {}
     email = request.form.get("email", "").strip()[:320]
@@ -57,6 +64,7 @@ def sign_in() -> Response | tuple[str, int] | str:
                 # A new session at sign-in: nothing from before it (a planted session, a draft) carries over.
                 session.clear()
                 login_user(signed_in)
+                session[SESSION_VERSION] = signed_in.session_version
                 session.permanent = True
                 return redirect(_safe_next() or url_for(home_endpoint(signed_in)))
     status = 200 if not errors else 400
@@ -66,6 +74,10 @@ def sign_in() -> Response | tuple[str, int] | str:
 
 @bp.get("/sign-out")
 def sign_out() -> Response:
+    if current_user.is_authenticated:
+        # Not just this browser's cookie: any copy of this session (and every other one) stops working.
+        with database().write() as db_session:
+            people.end_sessions(db_session, current_user.id)
     logout_user()
     session.clear()
     return redirect(url_for("auth.signed_out"))

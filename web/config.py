@@ -16,6 +16,10 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _whole_number(value: str | None) -> int:
+    return int(value) if value and value.strip().isdigit() else 0
+
+
 def _secret_key(instance: Path) -> str:
     path = instance / "secret_key"
     if not path.exists():
@@ -56,4 +60,5 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "en_GB",
         "BABEL_DEFAULT_TIMEZONE": "Europe/London",
         "FORCE_HTTPS": _truthy(os.environ.get("FORCE_HTTPS")),
+        "TRUSTED_PROXIES": _whole_number(os.environ.get("TRUSTED_PROXIES")),
     }
