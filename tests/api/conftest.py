@@ -18,7 +18,7 @@ from engine.models import Case
 from engine.people import create_user
 from engine.service import Actor, WorkflowService
 from processes.roles import ROLES
-from web.api import blueprint
+from web.app import create_app
 
 TEST_DIAGRAMS = Path(__file__).parent.parent / "diagrams"
 
@@ -36,29 +36,16 @@ class Person:
 
 
 def build_app(database: Database) -> Flask:
-    # The app factory is built alongside the API; until it can be imported, a bare app hosts the blueprint.
-    try:
-        from web.app import create_app
-    except ImportError as error:
-        if not (error.name or "").startswith("web"):
-            raise
-        create_app = None
-    config = {"DATABASE_URL": database.url.render_as_string(hide_password=False), "TESTING": True,
-              "SECRET_KEY": "test", "REPORT_PROCESS": "simple", "RATELIMIT_ENABLED": False}
-    if create_app is not None:
-        app = create_app(config)
-    else:
-        from flask_babel import Babel
+    return create_app({"DATABASE_URL": database.url.render_as_string(hide_password=False), "TESTING": True,
+                       "SECRET_KEY": "test", "REPORT_PROCESS": "simple", "RATELIMIT_ENABLED": False})
 
-        app = Flask(__name__)
-        app.config.update(config)
-        Babel(app)
-        from processes import CATALOGUE
 
-        app.extensions["workflow"] = WorkflowService(database, CATALOGUE)
-    if "api" not in app.blueprints:
-        app.register_blueprint(blueprint)
-    return app
+def make_person(workflow: WorkflowService, roles: tuple[str, ...], email: str, name: str) -> Person:
+    """Someone holding `roles`, with a live API token."""
+    with workflow.db.write() as session:
+        user = create_user(session, email=email, name=name, password=None, roles=roles, known_roles=ROLES)
+        secret = tokens.create_token(session, user.id, "tests")
+        return Person(user.id, user.email, secret, Actor.of(user))
 
 
 @pytest.fixture
@@ -87,11 +74,7 @@ def person(workflow: WorkflowService) -> Callable[..., Person]:
     def make(*roles: str, email: str | None = None) -> Person:
         nonlocal made
         made += 1
-        with workflow.db.write() as session:
-            user = create_user(session, email=email or f"person{made}@example.org", name=f"Person {made}",
-                               password=None, roles=roles, known_roles=ROLES)
-            secret = tokens.create_token(session, user.id, "tests")
-            return Person(user.id, user.email, secret, Actor.of(user))
+        return make_person(workflow, roles, email or f"person{made}@example.org", f"Person {made}")
 
     return make
 

@@ -4,43 +4,25 @@ holding a role with a personal API token."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from engine import tokens
 from engine.db import Database
-from engine.people import create_user
-from engine.service import Actor, Outcome, WorkflowService
-from processes.roles import ROLES
+from engine.service import Outcome, WorkflowService
+from tests.api.conftest import Person
+from tests.api.conftest import make_person as api_person
 from tests.web.conftest import app_config
 from web.app import create_app
 
 TEST_DIAGRAMS = Path(__file__).resolve().parent.parent / "diagrams"
 
 
-@dataclass(frozen=True)
-class Person:
-    user_id: int
-    email: str
-    token: str
-    actor: Actor
-
-    @property
-    def bearer(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
 def make_person(workflow: WorkflowService, role: str, email: str) -> Person:
     """Someone holding `role`, with a live API token."""
-    with workflow.db.write() as session:
-        user = create_user(session, email=email, name=email.split("@")[0], password=None, roles=[role],
-                           known_roles=ROLES)
-        secret = tokens.create_token(session, user.id, "evidence")
-        return Person(user.id, user.email, secret, Actor.of(user))
+    return api_person(workflow, (role,), email, email.split("@")[0])
 
 
 def open_simple_case(workflow: WorkflowService, councillor: Person) -> Outcome:

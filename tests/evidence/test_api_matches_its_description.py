@@ -70,7 +70,7 @@ def test_no_server_error_and_every_response_is_documented(app_with: Callable[...
     seen: dict[str, set[int]] = {}
 
     def call(case: Any) -> None:
-        response = case.call_and_validate(headers=person.bearer, checks=CHECKS)
+        response = case.call_and_validate(headers=person.headers, checks=CHECKS)
         seen.setdefault(case.operation.label, set()).add(response.status_code)
 
     for operation in operations:
