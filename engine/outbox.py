@@ -20,7 +20,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from engine import clock, people
 from engine.db import Database
@@ -99,7 +99,8 @@ def recipients_for(session: Session, task: Task, personal_roles: frozenset[str] 
     """The assignee, or everyone holding the task's role while nobody has claimed it. A personal role's task
     (the councillor's own) is only ever its assignee's: nobody else hears of it."""
     if task.assignee_id is not None:
-        user = session.get(User, task.assignee_id)
+        # Only the address is needed: skip loading the person's roles (a second query on every new task).
+        user = session.scalar(select(User).where(User.id == task.assignee_id).options(lazyload(User.roles)))
         return [user] if user is not None and user.active else []
     if not task.role or task.role in personal_roles:
         return []

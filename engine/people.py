@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from engine.errors import EngineError
 from engine.models import User, UserRole
@@ -62,4 +62,4 @@ def end_sessions(session: Session, user_id: int) -> None:
 
 def holders_of(session: Session, role: str) -> list[User]:
     return list(session.scalars(select(User).join(UserRole).where(UserRole.role == role, User.active)
-                                .order_by(User.name)))
+                                .order_by(User.name).options(lazyload(User.roles))))
