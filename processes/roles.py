@@ -36,3 +36,10 @@ BRIEFING_ROLES = frozenset({DEMOCRATIC_SERVICES, MONITORING_OFFICER})
 # Roles whose tasks belong to one person (the councillor's own, their group's contact): never shared,
 # claimable or broadcast to everyone holding the role.
 PERSONAL_ROLES = frozenset({COUNCILLOR, GROUP_SUPPORT_CONTACT})
+
+# Who may start a process by hand (admins may start any). Support cases start from a report, and timer-started
+# processes start themselves; briefings are also started by hand after elections for new councillors (DOMAIN.md).
+STARTERS: dict[str, frozenset[str]] = {
+    "online_meeting_safety": frozenset({DEMOCRATIC_SERVICES}),
+    "briefing_cycle": frozenset({DEMOCRATIC_SERVICES}),
+}

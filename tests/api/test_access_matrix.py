@@ -9,7 +9,7 @@ from tests.processes.casework import REPORT
 CALLERS = ("anonymous", "owner", "other councillor", SUPPORT_OFFICER, POLICE_LIAISON, MONITORING_OFFICER, ADMIN)
 
 # endpoint: statuses in the order of CALLERS. {case}, {task} and {instance} belong to the owner's new case,
-# whose first task waits in the support officers' queue.
+# whose first task waits in the support officers' queue; {process} is its process, which only admins start.
 EXPECTED = {
     "GET /api/v1/openapi.json":         (200, 200, 200, 200, 200, 200, 200),
     "GET /api/v1/docs":                 (200, 200, 200, 200, 200, 200, 200),
@@ -22,6 +22,9 @@ EXPECTED = {
     "GET /api/v1/process-models":       (401, 200, 200, 200, 200, 200, 200),
     "POST /api/v1/process-models":      (401, 403, 403, 403, 403, 403, 422),
     "POST /api/v1/reports":             (401, 201, 201, 422, 403, 403, 403),
+    "GET /api/v1/process-models/{process}/versions": (401, 403, 403, 200, 200, 200, 200),
+    "POST /api/v1/process-models/{process}/instances": (401, 403, 403, 403, 403, 403, 201),
+    "POST /api/v1/instances/{instance}/migrate": (401, 403, 403, 403, 403, 403, 200),
     "POST /api/v1/tasks/{task}/claim":  (401, 404, 404, 200, 404, 404, 404),
 }
 
@@ -30,7 +33,7 @@ def test_every_role_gets_the_expected_status_from_every_endpoint(client, person,
     people = {"anonymous": None, "owner": person(COUNCILLOR), "other councillor": person(COUNCILLOR)}
     people |= {role: person(role) for role in CALLERS[3:]}
     case = open_case(people["owner"])
-    values = {"case": case.reference, "task": case.task_ids[0], "instance": case.instance_id}
+    values = {"case": case.reference, "task": case.task_ids[0], "instance": case.instance_id, "process": "simple"}
     got: dict[str, tuple[int, ...]] = {}
     for endpoint in EXPECTED:  # claims last: it changes who may act on the task
         method, path = endpoint.split(" ")
@@ -43,13 +46,15 @@ def test_every_role_gets_the_expected_status_from_every_endpoint(client, person,
                 kwargs = {"json": {"data": REPORT}}
             if endpoint == "POST /api/v1/tasks/{task}/complete":
                 kwargs = {"json": {"data": {"severity": "low"}}}
+            if endpoint == "POST /api/v1/instances/{instance}/migrate":
+                kwargs = {"json": {"to_version": 1}}  # a dry run: it changes nothing
             if endpoint == "POST /api/v1/process-models":
                 kwargs = {"data": {}, "content_type": "multipart/form-data"}
             response = client.open(path.format(**values), method=method, headers=headers, **kwargs)
             statuses.append(response.status_code)
         got[endpoint] = tuple(statuses)
     if got != EXPECTED:
-        rows = [f"{'endpoint':40} " + " ".join(f"{c[:10]:>10}" for c in CALLERS)]
-        rows += [f"{e:40} " + " ".join(f"{s:>10}" for s in got[e]) + ("" if got[e] == EXPECTED[e] else "  <- differs")
+        rows = [f"{'endpoint':50} " + " ".join(f"{c[:10]:>10}" for c in CALLERS)]
+        rows += [f"{e:50} " + " ".join(f"{s:>10}" for s in got[e]) + ("" if got[e] == EXPECTED[e] else "  <- differs")
                  for e in EXPECTED]
         raise AssertionError("\n".join(rows))

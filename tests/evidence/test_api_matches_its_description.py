@@ -62,7 +62,8 @@ def test_no_server_error_and_every_response_is_documented(app_with: Callable[...
     # Real ids too, or nearly every generated request would stop at "not found".
     with workflow.db.read() as session:
         reference = session.get(Case, opened[0].case_id).reference
-    real = {"task_id": opened[0].opened[0].id, "instance_id": opened[0].instance_id, "reference": reference}
+    real = {"task_id": opened[0].opened[0].id, "instance_id": opened[0].instance_id, "reference": reference,
+            "process_id": "simple"}
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import Case, Task
 from engine.service import Actor
-from processes.roles import ADMIN, GROUP_SUPPORT_CONTACT, OFFICER_ROLES
+from processes.roles import ADMIN, GROUP_SUPPORT_CONTACT, OFFICER_ROLES, STARTERS
 
 SHARED_ROLES = OFFICER_ROLES - {GROUP_SUPPORT_CONTACT}
 
@@ -50,3 +50,12 @@ def may_see_instance(session: Session, instance_id: int, actor: Actor) -> bool:
     if not actor.roles & OFFICER_ROLES:
         return False
     return bool(session.scalar(select(exists().where(Task.instance_id == instance_id, involved(actor)))))
+
+
+def may_see_versions(actor: Actor) -> bool:
+    """Deployed versions are about the service, not about anyone's case: officers and admins may see them."""
+    return bool(actor.roles & (OFFICER_ROLES | {ADMIN}))
+
+
+def may_start(process_id: str, actor: Actor) -> bool:
+    return ADMIN in actor.roles or bool(actor.roles & STARTERS.get(process_id, frozenset()))

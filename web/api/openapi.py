@@ -13,6 +13,7 @@ VERSION = "1.0.0"
 DATE_TIME = {"type": "string", "format": "date-time"}
 MAYBE_DATE_TIME = {"type": ["string", "null"], "format": "date-time"}
 MAX_ID = 2_147_483_647
+PROCESS_ID_PATTERN = r"[A-Za-z_][A-Za-z0-9_.-]{0,99}"
 
 
 def ref(name: str) -> dict[str, str]:
@@ -39,6 +40,15 @@ def _request_schemas() -> dict[str, Any]:
         "CompleteRequest": obj({
             "data": {"type": "object", "description": _("The task form's fields; see the task's form schema.")},
         }),
+        "StartRequest": {**obj({
+            "data": {"type": "object", "description": _("The new instance's starting data.")},
+        }), "description": _("Start a process instance.")},
+        "MigrateRequest": {**obj({
+            "to_version": {"type": "integer", "minimum": 1, "maximum": MAX_ID,
+                           "description": _("The version of the instance's process to move it to.")},
+            "dry_run": {"type": "boolean", "default": True,
+                        "description": _("If true (the default), only say whether it can move; nothing changes.")},
+        }, optional=("dry_run",)), "description": _("Move a process instance to another version of its process.")},
     }
 
 
@@ -103,16 +113,17 @@ def _schemas() -> dict[str, Any]:
             "per_page": {"type": "integer", "minimum": 1},
             "pages": {"type": "integer", "minimum": 1},
         }),
+        "NextTask": {**obj({
+            "id": {"type": ["string", "null"], "description": _("Null if the task is not yours to open.")},
+            "title": {"type": "string"},
+            "role": {"type": ["string", "null"]},
+            "due_at": MAYBE_DATE_TIME,
+            "assigned_to_me": {"type": "boolean"},
+        }), "description": _("A task that a request opened.")},
         "Completion": obj({
             "task_id": {"type": "string"},
             "instance": obj({"id": {"type": "integer"}, "completed": {"type": "boolean"}}),
-            "next_tasks": {"type": "array", "items": obj({
-                "id": {"type": ["string", "null"], "description": _("Null if the task is not yours to open.")},
-                "title": {"type": "string"},
-                "role": {"type": ["string", "null"]},
-                "due_at": MAYBE_DATE_TIME,
-                "assigned_to_me": {"type": "boolean"},
-            })},
+            "next_tasks": {"type": "array", "items": ref("NextTask")},
         }),
         "ProcessModel": obj({
             "process_id": {"type": "string"},
@@ -133,6 +144,36 @@ def _schemas() -> dict[str, Any]:
             "version": {"type": "integer"},
             "created": {"type": "boolean", "description": _("False if the content had not changed.")},
         })}}),
+        "ProcessVersions": obj({
+            "process_id": {"type": "string"},
+            "name": {"type": "string"},
+            "versions": {"type": "array", "description": _("Newest first."), "items": obj({
+                "version": {"type": "integer", "minimum": 1},
+                "filename": {"type": "string"},
+                "deployed_at": DATE_TIME,
+                "running_instances": {"type": "integer", "minimum": 0,
+                                      "description": _("How many instances are running on this version.")},
+            })},
+        }),
+        "Started": obj({
+            "instance_id": {"type": "integer"},
+            "process_id": {"type": "string"},
+            "completed": {"type": "boolean", "description": _("True if the instance ran to its end at once.")},
+            "open_tasks": {"type": "array", "items": ref("NextTask")},
+        }),
+        "Migration": obj({
+            "instance_id": {"type": "integer"},
+            "process_id": {"type": "string"},
+            "from_version": {"type": ["integer", "null"]},
+            "to_version": {"type": "integer"},
+            "dry_run": {"type": "boolean"},
+            "can_move": {"type": "boolean"},
+            "moved": {"type": "boolean", "description": _("Always false for a dry run.")},
+            "waiting_at": {"type": "array", "items": {"type": "string"},
+                           "description": _("The tasks and events the instance is at now.")},
+            "reasons": {"type": "array", "items": {"type": "string"},
+                        "description": _("Why it cannot move; empty if it can.")},
+        }),
         "Instance": obj({
             "id": {"type": "integer"},
             "process_id": {"type": "string"},
@@ -208,6 +249,9 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 def description() -> dict[str, Any]:
     """The whole OpenAPI document, with descriptions in the request's language."""
     task_id = _path("task_id", {"type": "string", "minLength": 1, "maxLength": 36}, _("The task's id."))
+    process_id = _path("process_id", {"type": "string", "pattern": f"^{PROCESS_ID_PATTERN}$"},
+                       _("The process's id, like online_meeting_safety."))
+    instance_id = _path("instance_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, _("The instance's id."))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -279,12 +323,29 @@ def description() -> dict[str, Any]:
                     "requestBody": {"required": True, "content": {
                         "multipart/form-data": {"schema": ref("ProcessModelUpload")}}}},
             },
+            "/process-models/{process_id}/versions": {"get": _operation(
+                "listProcessVersions", _("Every deployed version of a process"),
+                ("200", _("The versions, with how many instances run on each."), "ProcessVersions"),
+                ("403", "404"), tag="processes", parameters=[process_id],
+                description=_("For officers and admins."))},
+            "/process-models/{process_id}/instances": {"post": _operation(
+                "startInstance", _("Start an instance of a process"),
+                ("201", _("Started; the tasks it opened."), "Started"), ("400", "403", "404", "413", "422"),
+                tag="processes", body="StartRequest", parameters=[process_id],
+                description=_("Only roles that start the process by hand may start it (for example Democratic "
+                              "services for online meeting safety); admins may start any process."))},
             "/instances/{instance_id}": {"get": _operation(
                 "getInstance", _("A process instance: status, open tasks and waiting timers"),
-                ("200", _("The instance."), "Instance"), ("404",), tag="processes",
-                parameters=[_path("instance_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                                  _("The instance's id."))],
+                ("200", _("The instance."), "Instance"), ("404",), tag="processes", parameters=[instance_id],
                 description=_("For admins, and officers with a task in the instance."))},
+            "/instances/{instance_id}/migrate": {"post": _operation(
+                "migrateInstance", _("Move an instance to another version of its process (admins)"),
+                ("200", _("Whether it can move and why not, or whether it moved."), "Migration"),
+                ("400", "403", "404", "409", "413", "422"), tag="processes", body="MigrateRequest",
+                parameters=[instance_id],
+                description=_("An instance moves only if every task it has done or is waiting at is still in the "
+                              "new version; otherwise it is left exactly as it was and the reasons say why. "
+                              "Start with a dry run."))},
         },
         "components": {
             "schemas": _schemas(),

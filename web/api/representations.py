@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.models import Case, Instance, ProcessModelVersion, Task, User
 from engine.service import Actor, Outcome, TaskPage
+from engine.versions import MigrationCheck, VersionSummary
 
 
 def instant(value: datetime | None) -> str | None:
@@ -41,16 +42,25 @@ def task_page(page: TaskPage, actor: Actor, references: dict[int, str]) -> dict[
             "per_page": page.per_page, "pages": page.pages}
 
 
+def next_task(row: Task, actor: Actor, visible: set[str]) -> dict[str, Any]:
+    """A task a write opened. Its id only where the caller may open it."""
+    return {"id": row.id if row.id in visible else None, "title": row.title, "role": row.role,
+            "due_at": instant(row.due_at), "assigned_to_me": row.assignee_id == actor.user_id
+            and actor.user_id is not None}
+
+
 def completion(task_id: str, outcome: Outcome, actor: Actor, visible: set[str]) -> dict[str, Any]:
-    """What completing a task led to. Ids of next tasks only where the caller may open them."""
+    """What completing a task led to."""
     return {
         "task_id": task_id,
         "instance": {"id": outcome.instance_id, "completed": outcome.completed},
-        "next_tasks": [{"id": t.id if t.id in visible else None, "title": t.title, "role": t.role,
-                        "due_at": instant(t.due_at), "assigned_to_me": t.assignee_id == actor.user_id
-                        and actor.user_id is not None}
-                       for t in outcome.opened],
+        "next_tasks": [next_task(t, actor, visible) for t in outcome.opened],
     }
+
+
+def started(outcome: Outcome, process_id: str, actor: Actor, visible: set[str]) -> dict[str, Any]:
+    return {"instance_id": outcome.instance_id, "process_id": process_id, "completed": outcome.completed,
+            "open_tasks": [next_task(t, actor, visible) for t in outcome.opened]}
 
 
 def case(row: Case, councillor: User | None, tasks: list[Task], actor: Actor) -> dict[str, Any]:
@@ -85,3 +95,17 @@ def instance(row: Instance, version: int | None, open_tasks: list[Task], timers:
         "open_tasks": [task(t, actor, references) for t in open_tasks],
         "waiting_timers": [{"name": t.name, "kind": t.kind, "due_at": instant(t.due_at)} for t in timers],
     }
+
+
+def process_versions(process_id: str, summaries: list[VersionSummary]) -> dict[str, Any]:
+    """Every deployed version of one process, newest first."""
+    return {"process_id": process_id, "name": summaries[0].name,
+            "versions": [{"version": v.version, "filename": v.filename, "deployed_at": instant(v.created_at),
+                          "running_instances": v.running} for v in summaries]}
+
+
+def migration(check: MigrationCheck, process_id: str, to_version: int, *, dry_run: bool, moved: bool) -> dict[str, Any]:
+    """One instance's migration: whether it can move (a dry run) or whether it moved, and why not."""
+    return {"instance_id": check.instance_id, "process_id": process_id, "from_version": check.from_version,
+            "to_version": to_version, "dry_run": dry_run, "can_move": check.movable, "moved": moved,
+            "waiting_at": list(check.waiting_at), "reasons": list(check.reasons)}

@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from engine import forms
+from engine import forms, versions
 from engine.deployment import Diagram
 from engine.errors import EngineError, Forbidden, FormInvalid, NotFound
 from engine.models import Task
@@ -36,11 +36,14 @@ _RULES: dict[str, list[str]] = {}
 
 
 PLAIN_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
+# A BPMN process id, as the diagrams name their processes (e.g. online_meeting_safety).
+PROCESS_ID = re.compile(openapi.PROCESS_ID_PATTERN)
 
 
-def plain_id(value: str, message: str) -> str:
-    """A reference or task id from the path; anything else cannot exist (and NUL would upset PostgreSQL)."""
-    if not PLAIN_ID.fullmatch(value):
+def plain_id(value: str, message: str, pattern: re.Pattern[str] = PLAIN_ID) -> str:
+    """A reference, task or process id from the path; anything else cannot exist (and NUL would upset
+    PostgreSQL)."""
+    if not pattern.fullmatch(value):
         raise NotFound(message)
     return value
 
@@ -208,6 +211,60 @@ def deploy_process_models() -> tuple[Response, int]:
     deployed = workflow().deploy([Diagram(name, content, {}) for name, content in diagrams], forms, actor)
     return jsonify(deployed=[{"process_id": d.process_id, "version": d.version, "created": d.created}
                              for d in deployed]), 201
+
+
+def _known_process(process_id: str) -> str:
+    message = _("There is no such process.")
+    plain_id(process_id, message, PROCESS_ID)
+    if not any(v.process_id == process_id for v in workflow().process_models()):
+        raise NotFound(message)
+    return process_id
+
+
+@route("/process-models/<process_id>/versions", ["GET"])
+def list_process_versions(process_id: str) -> Response:
+    if not access.may_see_versions(caller().actor):
+        raise Forbidden(_("Only officers and admins can see the versions of a process."))
+    summaries = versions.process_versions(workflow()).get(plain_id(process_id, _("There is no such process."),
+                                                                   PROCESS_ID))
+    if not summaries:
+        raise NotFound(_("There is no such process."))
+    return jsonify(representations.process_versions(process_id, summaries))
+
+
+@route("/process-models/<process_id>/instances", ["POST"])
+def start_instance(process_id: str) -> tuple[Response, int, dict[str, str]]:
+    actor = caller().actor
+    # Which processes exist is no secret (every caller may list them), so an unknown one is a 404 for all.
+    _known_process(process_id)
+    if not access.may_start(process_id, actor):
+        raise Forbidden(_("Your roles do not allow you to start this process."))
+    body = validated_body("StartRequest")
+    outcome = workflow().start(process_id, body["data"], actor)
+    visible = {t.id for t in outcome.opened if access.may_see_task(t, actor)}
+    location = url_for("api.get_instance", instance_id=outcome.instance_id)
+    return jsonify(representations.started(outcome, process_id, actor, visible)), 201, {"Location": location}
+
+
+@route("/instances/<int:instance_id>/migrate", ["POST"])
+def migrate_instance(instance_id: int) -> Response:
+    actor = caller().actor
+    if ADMIN not in actor.roles:
+        raise Forbidden(_("Only admins can move a process instance to another version."))
+    if instance_id > openapi.MAX_ID:
+        raise NotFound(_("There is no such process instance."))
+    process_id = workflow().instance(instance_id).process_id
+    body = validated_body("MigrateRequest")
+    to_version = int(body["to_version"])  # JSON Schema counts 2.0 as an integer
+    if to_version not in {v.version for v in versions.process_versions(workflow()).get(process_id, [])}:
+        raise FormInvalid({"to_version": _("There is no version %(version)d of this process.", version=to_version)})
+    if body.get("dry_run", True):
+        plan = versions.plan_migration(workflow(), process_id, to_version, instance_ids=[instance_id])
+        [check] = plan.movable + plan.refused
+        return jsonify(representations.migration(check, process_id, to_version, dry_run=True, moved=False))
+    result = versions.migrate(workflow(), process_id, to_version, actor, instance_ids=[instance_id])
+    [check] = result.moved + result.refused
+    return jsonify(representations.migration(check, process_id, to_version, dry_run=False, moved=bool(result.moved)))
 
 
 @route("/instances/<int:instance_id>", ["GET"])
