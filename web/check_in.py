@@ -17,7 +17,7 @@ LONGEST_TOKEN = 1000  # a genuine token is about 150 characters; anything far lo
 
 
 def _problem(status: int, title: str, advice: str, *, offer_sign_out: bool = False) -> tuple[str, int]:
-    return render_template("check_in/problem.html", title=title, advice=advice,
+    return render_template("errors/page.html", title=title, advice=advice, errors={},
                            offer_sign_out=offer_sign_out), status
 
 
