@@ -144,39 +144,35 @@ function spiffProperty(modeler, businessObject, name) {
   return found ? found.value : "";
 }
 
-function setSpiffProperty(modeler, shape, name, value) {
+// The shape's extension element of `type`, created (with `initial` attributes) if it has none yet.
+function ensureExtension(modeler, shape, type, initial) {
   const moddle = modeler.get("moddle");
   const modeling = modeler.get("modeling");
-  const businessObject = shape.businessObject;
-  let extensions = businessObject.extensionElements;
+  let extensions = shape.businessObject.extensionElements;
   if (!extensions) {
     extensions = moddle.create("bpmn:ExtensionElements", { values: [] });
     modeling.updateProperties(shape, { extensionElements: extensions });
   }
-  let properties = extension(modeler, businessObject, "spiffworkflow:Properties");
-  if (!properties) {
-    properties = moddle.create("spiffworkflow:Properties", { properties: [] });
-    modeling.updateModdleProperties(shape, extensions, { values: [...(extensions.values || []), properties] });
+  let found = extension(modeler, shape.businessObject, type);
+  if (!found) {
+    found = moddle.create(type, initial);
+    modeling.updateModdleProperties(shape, extensions, { values: [...(extensions.values || []), found] });
   }
+  return found;
+}
+
+function setSpiffProperty(modeler, shape, name, value) {
+  const moddle = modeler.get("moddle");
+  const modeling = modeler.get("modeling");
+  const properties = ensureExtension(modeler, shape, "spiffworkflow:Properties", { properties: [] });
   const rest = (properties.properties || []).filter((p) => p.name !== name);
   const next = value ? [...rest, moddle.create("spiffworkflow:Property", { name, value })] : rest;
   modeling.updateModdleProperties(shape, properties, { properties: next });
 }
 
 function setOperator(modeler, shape, attribute, value) {
-  const moddle = modeler.get("moddle");
   const modeling = modeler.get("modeling");
-  const businessObject = shape.businessObject;
-  let extensions = businessObject.extensionElements;
-  if (!extensions) {
-    extensions = moddle.create("bpmn:ExtensionElements", { values: [] });
-    modeling.updateProperties(shape, { extensionElements: extensions });
-  }
-  let operator = extension(modeler, businessObject, "spiffworkflow:ServiceTaskOperator");
-  if (!operator) {
-    operator = moddle.create("spiffworkflow:ServiceTaskOperator", {});
-    modeling.updateModdleProperties(shape, extensions, { values: [...(extensions.values || []), operator] });
-  }
+  const operator = ensureExtension(modeler, shape, "spiffworkflow:ServiceTaskOperator", {});
   modeling.updateModdleProperties(shape, operator, { [attribute]: value || undefined });
 }
 
