@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from engine import people
@@ -66,6 +67,10 @@ def sign_in() -> Response | tuple[str, int] | str:
                 login_user(signed_in)
                 session[SESSION_VERSION] = signed_in.session_version
                 session.permanent = True
+                # The form token goes into the very cookie sign-in sets. Made later, by the first page with a
+                # form, it could be lost when a response to a request sent with the older cookie (an image,
+                # a stylesheet) lands after that page and sets its own copy of the session.
+                generate_csrf()
                 return redirect(_safe_next() or url_for(home_endpoint(signed_in)))
     status = 200 if not errors else 400
     return render_template("auth/sign_in.html", email=email, form_errors=errors, demo_accounts=_demo_accounts(),

@@ -104,6 +104,28 @@ def test_signing_in_starts_a_new_session_so_a_planted_one_gains_nothing(signed_u
     assert attacker.get("/inbox").status_code == 302
 
 
+def test_a_form_token_survives_a_slower_response_that_carries_the_session_from_before_the_page(
+        signed_up: Callable[..., Flask]) -> None:
+    app = signed_up(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").get_data(as_text=True))
+    assert token is not None
+    client.post("/sign-in", data={"email": "support-officer@example.org", "password": PASSWORD,
+                                  "csrf_token": token.group(1)})
+    before_the_page = session_cookie(client)
+    page = client.get("/account/tokens").get_data(as_text=True)
+    page_token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert page_token is not None
+    # The browser sent an image request with the cookie it had before the page arrived; that response,
+    # landing last, sets the session cookie again.
+    slower = app.test_client()
+    slower.set_cookie("session", before_the_page, domain="localhost")
+    slower.get("/inbox")
+    client.set_cookie("session", session_cookie(slower), domain="localhost")
+    response = client.post("/account/tokens", data={"name": "Laptop", "csrf_token": page_token.group(1)})
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
 def test_sign_in_is_throttled_with_a_clear_message(signed_up: Callable[..., Flask]) -> None:
     client = signed_up(RATELIMIT_ENABLED=True, SIGN_IN_RATE_LIMIT="3 per minute").test_client()
     assert [sign_in(client, password="not the password") for _ in range(3)] == [400, 400, 400]
