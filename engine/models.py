@@ -282,3 +282,22 @@ class OutboxMessage(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     task_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Draft(Base):
+    """Work in progress from an admin's editor (a diagram or a form), kept on the server until it is
+    deployed or discarded. Never run: only deployed versions are."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (
+        UniqueConstraint("kind", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # diagram | form
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    # Counts saves, so a save made over an older copy is refused instead of overwriting someone's work.
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import audit, clock, deployment, spiff
+from engine import audit, clock, deployment, drafts, spiff
 from engine.catalogue import Assignment
 from engine.errors import EngineError, NotFound, Problem
 from engine.models import Incident, Instance, ProcessModelVersion, SpecBundle, Task
@@ -164,11 +164,14 @@ def check_draft(service: WorkflowService, filename: str, content: bytes) -> list
 
 
 def deploy_draft(service: WorkflowService, filename: str, content: bytes, actor: Actor) -> list[deployment.Deployed]:
-    """Deploy one diagram from the editor with the deployed forms; raises DiagramInvalid, storing nothing,
-    while a problem remains."""
+    """Deploy one diagram from the editor with the deployed forms, and remove its draft; raises
+    DiagramInvalid, storing nothing, while a problem remains."""
     with service.db.read() as session:
         forms = _deployed_forms(deployment.latest_versions(session).values())
-    return service.deploy([deployment.Diagram(filename, content, {})], forms, actor)
+    deployed = service.deploy([deployment.Diagram(filename, content, {})], forms, actor)
+    with service.db.write() as session:  # the draft it came from, if any, is done with
+        drafts.discard_in(session, drafts.DIAGRAM, filename, actor)
+    return deployed
 
 
 def _deployed_forms(latest: Iterable[ProcessModelVersion]) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from engine import versions
-from engine.errors import DiagramInvalid, Problem
+from engine import drafts, versions
+from engine.errors import DiagramInvalid, EngineError, Problem
 from web.access import workflow
 from web.diagrams.labels import change_labels
 
@@ -45,7 +45,8 @@ def admin_only(view: Callable[..., Any]) -> Callable[..., Any]:
 @admin_only
 def index() -> str:
     return render_template("diagrams/index.html", page_title=_("Process diagrams"),
-                           processes=versions.process_versions(workflow()))
+                           processes=versions.process_versions(workflow()),
+                           drafts=drafts.drafts(workflow(), drafts.DIAGRAM))
 
 
 @bp.get("/<process_id>/v<int:version>")
@@ -76,13 +77,37 @@ def version_file(process_id: str, version: int) -> Response:
 @admin_only
 def editor() -> str:
     process_id = request.args.get("process", "")
+    draft_name = request.args.get("draft", "")
     source = filename = ""
-    if process_id:
+    draft = None
+    if draft_name:
+        draft = drafts.draft(workflow(), drafts.DIAGRAM, draft_name)
+        if draft is None:
+            abort(404)
+        filename, source = draft.name, url_for(".draft_file", name=draft.name)
+    elif process_id:
         number, filename, _xml = versions.version_xml(workflow(), process_id)
         source = url_for(".version_file", process_id=process_id, version=number)
     return render_template("diagrams/editor.html", page_title=_("Edit a diagram"), process_id=process_id,
-                           source=source, filename=filename,
+                           source=source, filename=filename, draft=draft,
                            blank=url_for("static", filename="diagrams/blank.bpmn"))
+
+
+@bp.get("/drafts/<name>")
+@admin_only
+def draft_file(name: str) -> Response:
+    draft = drafts.draft(workflow(), drafts.DIAGRAM, name)
+    if draft is None:
+        abort(404)
+    return Response(draft.content, mimetype="application/xml")
+
+
+@bp.post("/drafts/<name>/discard")
+@admin_only
+def discard_draft(name: str) -> Response:
+    drafts.discard_draft(workflow(), drafts.DIAGRAM, name, current_user.actor)
+    flash(_("The draft %(name)s was discarded.", name=name), "success")
+    return redirect(url_for(".index"))  # type: ignore[return-value]
 
 
 @bp.get("/instances/<int:instance_id>")
@@ -163,6 +188,29 @@ def deploy() -> tuple[Response, int]:
     return jsonify(problems=[], deployed=[{"process_id": d.process_id, "version": d.version, "new": d.created,
                                            "url": url_for(".version", process_id=d.process_id,
                                                           version=d.version)} for d in deployed]), 200
+
+
+@bp.post("/drafts")
+@admin_only
+def save_draft() -> tuple[Response, int]:
+    """Keep the editor's diagram on the server as it is, problems and all; it is checked when deployed."""
+    filename, content = _draft()
+    body = request.get_json(silent=True) if request.is_json else None
+    expected = body.get("version") if isinstance(body, dict) else None
+    if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool) or expected < 0):
+        raise _Refused(_("The draft's version must be a whole number."), field="version")
+    try:
+        saved = drafts.save_draft(workflow(), drafts.DIAGRAM, filename, content.decode("utf-8"),
+                                  current_user.actor, expected_version=expected)
+    except UnicodeDecodeError:
+        raise _Refused(_("The diagram must be saved as UTF-8 text.")) from None
+    except DiagramInvalid as error:
+        return _problems(error.problems)
+    except EngineError as error:
+        raise _Refused(error.message, error.status, error.field or "diagram") from None
+    return jsonify(saved={"name": saved.name, "version": saved.version, "updated_at": saved.updated_at.isoformat(),
+                          "url": url_for(".editor", draft=saved.name)},
+                   message=_("Draft saved. It is not deployed yet.")), 200
 
 
 class _Refused(Exception):
