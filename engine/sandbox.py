@@ -7,6 +7,11 @@ compile time. On top of that:
   format widths are bounded before they run, as is `range`;
 - str methods that allocate by an argument (`ljust`, `zfill`, ...) are not reachable.
 Every refusal is a `ScriptError` whose message says what was refused.
+
+Scripts, and expressions that do more than compare and combine values, run in a worker process
+(`engine.script_worker`) where the operating system holds them to a memory limit and the caller kills
+them when they overrun, even inside one long C-level operation. Simple expressions (gateway conditions,
+due dates) run in place: a fixed number of bounded operations on data whose stored size is bounded.
 """
 
 from __future__ import annotations
@@ -30,13 +35,14 @@ from RestrictedPython.Guards import (
 )
 from RestrictedPython.transformer import RestrictingNodeTransformer
 
+from engine import script_worker
 from engine.errors import ScriptError
 
 SCRIPT_FILENAME = "<diagram script>"
 DEFAULT_TIME_LIMIT = 0.5
 MAX_HELPER_SECONDS = 2.0
 """At most this much time in trusted helpers is left out of the limit, so a loop calling them still stops."""
-MAX_ITEMS = 1_000_000
+MAX_ITEMS = script_worker.MAX_ITEMS
 MAX_INT_BITS = 100_000
 MAX_FORMAT_WIDTH = 1_000
 
@@ -103,7 +109,10 @@ _SEQUENCES = (str, bytes, list, tuple)
 
 
 def _check_size(value: Any) -> Any:
-    if isinstance(value, _SEQUENCES) and len(value) > MAX_ITEMS:
+    # Counted as stored, so `[big] * 1000` is as large as the copies it stands for.
+    too_big = len(value) > MAX_ITEMS if isinstance(value, (str, bytes)) else \
+        isinstance(value, (list, tuple)) and script_worker.stored_size(value) > MAX_ITEMS
+    if too_big:
         raise ScriptError(f"A value of more than {MAX_ITEMS:,} items is not allowed in a diagram script.")
     return value
 
@@ -200,6 +209,34 @@ def _explain(errors: Iterable[str], source: str) -> str:
     return f"Refused by the script sandbox: {first} (in: {source.strip()[:80]!r})"
 
 
+# What an expression may use and still run in place: no loops, comprehensions, lambdas or methods, and
+# only literal displays, so it does a fixed number of operations, each bounded, on values whose stored
+# size is bounded (scripts' results are checked before they are kept; operators check what they build).
+_IN_PLACE_NODES = (
+    ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.Name, ast.Constant,
+    ast.Subscript, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.JoinedStr, ast.FormattedValue, ast.Call,
+    ast.Load, ast.boolop, ast.operator, ast.unaryop, ast.cmpop,
+)
+_IN_PLACE_CALLS = frozenset({"abs", "bool", "float", "int", "len", "round", "str"})
+
+
+@lru_cache(maxsize=2048)
+def _runs_in_place(expression: str, helper_names: frozenset[str]) -> bool:
+    callable_names = _IN_PLACE_CALLS | helper_names
+    for node in ast.walk(ast.parse(expression, mode="eval")):
+        if not isinstance(node, _IN_PLACE_NODES):
+            return False
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in callable_names
+                                               and not node.keywords):
+            return False
+        # Only literal lists like ("high", "urgent"): a display of data values could repeat a large one.
+        parts = [*node.keys, *node.values] if isinstance(node, ast.Dict) else getattr(node, "elts", [])
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict)) and \
+                not all(isinstance(part, ast.Constant) for part in parts):
+            return False
+    return True
+
+
 def check(source: str, mode: str = "eval") -> str | None:
     """None if the source compiles under the sandbox, or the message saying why not."""
     try:
@@ -213,10 +250,12 @@ class Sandbox:
     """Evaluates expressions and runs scripts over a task's data with trusted helper functions."""
 
     def __init__(self, helpers: Mapping[str, Callable[..., Any]] | None = None,
-                 time_limit: float = DEFAULT_TIME_LIMIT) -> None:
-        self.helpers = {name: self._untimed(function) for name, function in (helpers or {}).items()}
+                 time_limit: float = DEFAULT_TIME_LIMIT, *, isolated: bool = True) -> None:
+        self._trusted = dict(helpers or {})
+        self.helpers = {name: self._untimed(function) for name, function in self._trusted.items()}
         self._helper_seconds = 0.0
         self.time_limit = time_limit
+        self.isolated = isolated
 
     def _globals(self, data: Mapping[str, Any], extra: Mapping[str, Any] | None) -> dict[str, Any]:
         scope: dict[str, Any] = {"__builtins__": SAFE_BUILTINS, **_GUARDS, **self.helpers}
@@ -226,11 +265,17 @@ class Sandbox:
 
     def evaluate(self, expression: str, data: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> Any:
         code = _compile(expression.strip(), "eval")
+        if self.isolated and not _runs_in_place(expression.strip(), frozenset(self.helpers)):
+            return script_worker.run("eval", expression, dict(data), extra, self._trusted, self.time_limit,
+                                     MAX_HELPER_SECONDS)
         return self._run(lambda: eval(code, self._globals(data, extra)), expression)
 
     def execute(self, script: str, data: dict[str, Any], extra: Mapping[str, Any] | None = None) -> None:
         """Run a script; the names it assigns become (or replace) entries in `data`."""
         code = _compile(script, "exec")
+        if self.isolated:
+            script_worker.run("exec", script, data, extra, self._trusted, self.time_limit, MAX_HELPER_SECONDS)
+            return
         scope = self._globals(data, extra)
         injected = set(scope) - set(data)
         self._run(lambda: exec(code, scope), script)
