@@ -20,15 +20,27 @@ VENDOR := web/static/vendor
 ASSETS := $(VENDOR)/.copied
 
 $(ASSETS): package.json package-lock.json
-	@echo "==> Fetching GOV.UK Frontend"
+	@echo "==> Fetching GOV.UK Frontend and bpmn-js"
 	npm ci --no-audit --no-fund
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(VENDOR)/
 	cp -R node_modules/govuk-frontend/dist/govuk/assets $(VENDOR)/assets
-	mkdir -p $(VENDOR)/bpmn-js && cp -R node_modules/bpmn-js/dist/assets node_modules/bpmn-js/dist/bpmn-modeler.production.min.js node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/bpmn-js/
+	mkdir -p $(VENDOR)/bpmn-js && cp -R node_modules/bpmn-js/dist/assets node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/bpmn-js/
 	@touch $@
 
-assets: $(ASSETS)
+# The diagram editor's modeler, properties panel and their styles, bundled from node_modules (no network).
+# Rebuilt when its sources change; the rule above empties $(VENDOR), so it is rebuilt after that too.
+EDITOR_SOURCES := $(wildcard web/static/diagrams/src/*.mjs) web/static/diagrams/spiffworkflow.json
+EDITOR_BUNDLE := $(VENDOR)/diagram-editor/modeler.js
+
+$(EDITOR_BUNDLE): $(ASSETS) $(EDITOR_SOURCES)
+	@echo "==> Bundling the diagram editor"
+	rm -rf $(VENDOR)/diagram-editor
+	node_modules/.bin/esbuild web/static/diagrams/src/modeler.mjs --bundle --format=esm --minify --target=es2020 \
+		--loader:.eot=file --loader:.svg=file --loader:.ttf=file --loader:.woff=file --loader:.woff2=file \
+		--asset-names=[name]-[hash] --log-level=warning --outdir=$(VENDOR)/diagram-editor
+
+assets: $(ASSETS) $(EDITOR_BUNDLE)
 
 # The browser tests drive Debian's chromium; install it when it is missing (with sudo when not root).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -1,4 +1,6 @@
-"""The diagram editor and instance viewer in a real browser (Debian's chromium through Playwright)."""
+"""The diagram editor and instance viewer in a real browser (Debian's chromium through Playwright): the
+properties panel writes what the engine reads (a lane's role, a task's form and due date, a service task's
+handler), drafts are kept on the server, and the page passes axe-core's WCAG 2.2 AA checks."""
 
 from __future__ import annotations
 
@@ -10,18 +12,20 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from engine import people
+from engine import people, versions
 from engine.db import Database
 from engine.deployment import Diagram
 from engine.service import Actor, WorkflowService
 from processes import CATALOGUE
 from processes.roles import ADMIN
+from tests.admin.conftest import DIAGRAMS, FORMS, casework
+from tests.web.test_browser import AXE, WCAG_22_AA
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
-DIAGRAMS = Path(__file__).parent / "diagrams"
 DRAWN = (DIAGRAMS / "drawn" / "drawn.bpmn").read_text()
 PASSWORD = "a long test password"
+REVIEW = 'g[data-element-id="review"]'
 
 
 @pytest.fixture
@@ -37,11 +41,7 @@ def site(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, WorkflowS
     path = tmp_path / "browser.db"
     shutil.copy(sqlite_template, path)
     service = WorkflowService(Database(f"sqlite:///{path}"), CATALOGUE)
-    forms = {"note.schema.json": (DIAGRAMS / "forms" / "note.schema.json").read_text()}
-    import json
-
-    service.deploy([Diagram("drawn.bpmn", DRAWN.encode(), {})], {k: json.loads(v) for k, v in forms.items()},
-                   Actor.system())
+    service.deploy([Diagram("drawn.bpmn", DRAWN.encode(), {})], FORMS, Actor.system())
     with service.db.write() as session:
         people.create_user(session, email="admin@example.org", name="Ada Admin", password=PASSWORD, roles=[ADMIN],
                            known_roles=CATALOGUE.roles)
@@ -59,12 +59,17 @@ def site(sqlite_template: Path, tmp_path: Path) -> Iterator[tuple[str, WorkflowS
 
 @pytest.fixture
 def page(site: tuple[str, WorkflowService]) -> Iterator[object]:
+    """A signed-in admin's page, with the app's CSP in force; its console errors are kept in `page.errors`."""
     from playwright.sync_api import sync_playwright
 
     base, _service = site
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
         page = browser.new_page()
+        page.errors = []
+        page.on("console", lambda message: message.type == "error" and page.errors.append(
+            f"{message.text} at {message.location}"))
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
         page.goto(f"{base}/sign-in")
         page.fill("#email", "admin@example.org")
         page.fill("#password", PASSWORD)
@@ -74,14 +79,33 @@ def page(site: tuple[str, WorkflowService]) -> Iterator[object]:
         browser.close()
 
 
-def test_admin_renames_a_task_in_the_editor_and_deploys_it(site, page):
-    base, service = site
-    page.goto(f"{base}/admin/diagrams/editor?process=drawn")
-    page.click('g[data-element-id="review"]')
-    page.fill("#prop-name", "Review the case")
-    page.press("#prop-name", "Tab")
+def open_editor(page, base: str, query: str = "process=drawn") -> None:
+    page.goto(f"{base}/admin/diagrams/editor?{query}")
+    page.wait_for_selector(REVIEW)
+
+
+def upload(page, base: str, tmp_path: Path, xml: str) -> None:
+    path = tmp_path / "drawn.bpmn"
+    path.write_text(xml)
+    page.goto(f"{base}/admin/diagrams/editor")
+    page.wait_for_selector('g[data-element-id="start"]')
+    page.set_input_files("#diagram-file", str(path))
+    page.wait_for_selector(REVIEW)
+
+
+def deploy(page) -> str:
     page.click("[data-action=deploy]")
-    page.wait_for_selector("#diagram-result .govuk-notification-banner")
+    page.wait_for_selector("#diagram-result .govuk-notification-banner, #diagram-result .govuk-error-summary")
+    return page.inner_text("#diagram-result")
+
+
+def test_admin_renames_a_task_in_the_properties_panel_and_deploys_it(site, page):
+    base, service = site
+    open_editor(page, base)
+    page.click(REVIEW)
+    page.fill("#bio-properties-panel-name", "Review the case")
+    page.press("#bio-properties-panel-name", "Tab")
+    assert "Deployed" in deploy(page)
     assert versions_of(service) == [1, 2]
     started = service.start("drawn", {}, Actor.system())
     assert started.opened[0].title == "Review the case"
@@ -91,18 +115,114 @@ def test_admin_renames_a_task_in_the_editor_and_deploys_it(site, page):
 
 def test_a_lane_without_a_role_is_outlined_on_the_diagram_and_not_deployed(site, page, tmp_path):
     base, service = site
-    upload = tmp_path / "drawn.bpmn"
-    upload.write_text(DRAWN.replace('name="Support officer"', 'name="Caseworkers"'))
-    page.goto(f"{base}/admin/diagrams/editor")
-    page.set_input_files("#diagram-file", str(upload))
-    page.wait_for_selector('g[data-element-id="review"]')
+    upload(page, base, tmp_path, DRAWN.replace('name="Support officer"', 'name="Caseworkers"'))
     page.click("[data-action=deploy]")
     page.wait_for_selector('g[data-element-id="review"].app-problem')
     assert "Caseworkers" in page.inner_text("#diagram-result")
     assert versions_of(service) == [1]
 
 
-def versions_of(service: WorkflowService) -> list[int]:
-    from engine import versions
+def test_admin_gives_a_lane_its_role_in_the_properties_panel_and_deploys(site, page, tmp_path):
+    base, service = site
+    upload(page, base, tmp_path, DRAWN.replace('name="Support officer"', 'name="Caseworkers"'))
+    lane = page.locator('g[data-element-id="lane_support"]')
+    box = lane.bounding_box()
+    lane.click(position={"x": box["width"] - 20, "y": box["height"] - 10})  # clear of its tasks
+    role = page.locator("#bio-properties-panel-spiff-role")
+    assert role.input_value() == ""  # "Caseworkers" is no role
+    assert "Police liaison" in role.locator("option").all_inner_texts()
+    role.select_option("Police liaison")
+    assert page.input_value("#bio-properties-panel-name") == "Police liaison"
+    assert "Deployed" in deploy(page)
+    assert versions_of(service) == [1, 2]
+    assert '<bpmn:lane id="lane_support" name="Police liaison">' in latest_xml(service)
 
+
+def test_admin_sets_a_user_tasks_form_and_due_date_in_the_properties_panel(site, page):
+    base, service = site
+    service.deploy([casework("v1")], FORMS, Actor.system())  # deploys the triage form too
+    open_editor(page, base)
+    # Without a mouse: choose the task from the list of elements.
+    page.select_option("#diagram-element", "review")
+    form = page.locator("#bio-properties-panel-spiff-form")
+    assert form.input_value() == "note.schema.json"
+    form.select_option("triage.schema.json")
+    page.fill("#bio-properties-panel-spiff-due-at", 'working_days(setting("triage_due_working_days"))')
+    page.press("#bio-properties-panel-spiff-due-at", "Tab")
+    assert "Deployed" in deploy(page)
+    xml = latest_xml(service)
+    assert '<spiffworkflow:property name="formJsonSchemaFilename" value="triage.schema.json" />' in xml
+    assert ('<spiffworkflow:property name="dueAt" value="working_days(setting(&#34;triage_due_working_days&#34;))" />'
+            in xml)
+    assert "note.schema.json" not in xml
+
+
+def test_admin_chooses_a_service_tasks_handler_in_the_properties_panel(site, page, tmp_path):
+    base, service = site
+    task = DRAWN[DRAWN.index('<bpmn:userTask id="review"'):DRAWN.index("</bpmn:userTask>") + len("</bpmn:userTask>")]
+    upload(page, base, tmp_path, DRAWN.replace(task, '<bpmn:serviceTask id="review" name="Close the case" />'))
+    page.click(REVIEW)
+    handler = page.locator("#bio-properties-panel-spiff-handler")
+    assert set(CATALOGUE.handlers) <= set(handler.locator("option").all_inner_texts())
+    handler.select_option("close_case")
+    page.fill("#bio-properties-panel-spiff-result-variable", "case_closed")
+    page.press("#bio-properties-panel-spiff-result-variable", "Tab")
+    assert "Deployed" in deploy(page)
+    assert '<spiffworkflow:serviceTaskOperator id="close_case" resultVariable="case_closed" />' in latest_xml(service)
+
+
+def test_admin_saves_a_draft_and_reopens_it(site, page):
+    base, service = site
+    open_editor(page, base)
+    page.click(REVIEW)
+    page.fill("#bio-properties-panel-name", "Review, not yet")
+    page.press("#bio-properties-panel-name", "Tab")
+    page.click("[data-action=save-draft]")
+    link = page.wait_for_selector("#diagram-result .govuk-notification-banner a")
+    assert "draft version 1" in link.inner_text()
+    link.click()
+    page.wait_for_selector(REVIEW)
+    assert "You are editing the draft drawn.bpmn" in page.inner_text("#diagram-draft")
+    assert "Ada Admin" in page.inner_text("#diagram-draft")
+    page.click(REVIEW)
+    assert page.input_value("#bio-properties-panel-name") == "Review, not yet"
+    assert versions_of(service) == [1]  # a draft is not deployed
+
+
+def test_a_draft_saved_over_a_newer_one_is_refused(site, page):
+    base, _service = site
+    open_editor(page, base)
+    page.click("[data-action=save-draft]")
+    page.wait_for_selector("#diagram-result .govuk-notification-banner")
+    open_editor(page, base)  # the deployed version again, while a draft of the same file exists
+    page.click("[data-action=save-draft]")
+    page.wait_for_selector("#diagram-result .govuk-error-summary")
+    assert "not saved" in page.inner_text("#diagram-result")
+
+
+def test_the_editor_passes_axe_and_logs_no_errors(site, page):
+    base, _service = site
+    open_editor(page, base)
+    page.click(REVIEW)
+    page.wait_for_selector("#bio-properties-panel-spiff-form")
+    # axe comes from the app's own origin, so the page's CSP stays in force while it runs.
+    page.route(f"{base}/axe.min.js", lambda route: route.fulfill(path=str(AXE), content_type="text/javascript"))
+    page.add_script_tag(url=f"{base}/axe.min.js")
+    violations = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
+        ".map(v => v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))",
+        WCAG_22_AA)
+    assert violations == []
+    # The CSP blocks the one inline style bpmn-js-properties-panel gives its container (diagrams.css sets
+    # that height instead); anything else logged is a fault.
+    blocked = [e for e in page.errors if e.startswith("Applying inline style violates")]
+    assert len(blocked) <= 1
+    assert [e for e in page.errors if e not in blocked] == []
+
+
+def versions_of(service: WorkflowService) -> list[int]:
     return [v.version for v in reversed(versions.process_versions(service)["drawn"])]
+
+
+def latest_xml(service: WorkflowService) -> str:
+    return versions.version_xml(service, "drawn")[2]

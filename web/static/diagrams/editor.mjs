@@ -1,10 +1,14 @@
-// The diagram editor: bpmn-js modeler, upload, the task properties the product needs, and checking and
-// deploying on the server, with each problem's element outlined on the diagram.
+// The diagram editor page: the modeler with its properties panel (bundled by `make assets`), upload, and
+// checking, deploying and saving drafts on the server, with each problem's element outlined on the diagram.
+import { createModeler } from "../vendor/diagram-editor/modeler.js";
+
 const root = document.getElementById("diagram-editor");
-const SPIFF_URI = "http://spiffworkflow.org/bpmn/schema/1.0/core";
 const result = document.getElementById("diagram-result");
 const filenameInput = document.getElementById("diagram-filename");
-const propertiesPanel = document.getElementById("diagram-properties");
+const elementChooser = document.getElementById("diagram-element");
+// The draft version each file name was last saved (or opened) at, sent back so that a save over someone
+// else's newer draft is refused rather than silently replacing it; 0 means "no draft of this name yet".
+const draftVersions = {};
 let marked = [];
 
 function element(tag, attributes = {}, text = "") {
@@ -14,12 +18,16 @@ function element(tag, attributes = {}, text = "") {
   return node;
 }
 
+function fill(template, values) {
+  return template.replace(/{(\w+)}/g, (_, key) => values[key] ?? "");
+}
+
 async function start() {
-  const descriptor = await (await fetch(new URL("spiffworkflow.json", import.meta.url))).json();
-  const modeler = new window.BpmnJS({
+  const modeler = createModeler({
     container: document.getElementById("diagram-canvas"),
-    keyboard: { bindTo: document },
-    moddleExtensions: { spiffworkflow: descriptor },
+    propertiesParent: document.getElementById("diagram-properties"),
+    properties: JSON.parse(root.dataset.properties),
+    words: JSON.parse(root.dataset.words),
   });
   const load = async (xml) => {
     try {
@@ -30,7 +38,10 @@ async function start() {
     } catch (error) {
       showMessage(root.dataset.textFailed, "error", [error.message]);
     }
+    listElements(modeler);
   };
+  const saveButton = root.querySelector("[data-action=save-draft]");
+  if (saveButton.dataset.draftVersion) draftVersions[filenameInput.value] = Number(saveButton.dataset.draftVersion);
   await load(await (await fetch(root.dataset.source)).text());
 
   document.getElementById("diagram-file").addEventListener("change", async (event) => {
@@ -41,10 +52,42 @@ async function start() {
   });
   root.querySelector("[data-action=check]").addEventListener("click", () => send(modeler, root.dataset.checkUrl));
   root.querySelector("[data-action=deploy]").addEventListener("click", () => send(modeler, root.dataset.deployUrl));
+  saveButton.addEventListener("click", () => send(modeler, saveButton.dataset.draftUrl, true));
   root.querySelector("[data-action=download]").addEventListener("click", () => download(modeler));
-  modeler.on("selection.changed", ({ newSelection }) => showProperties(modeler, newSelection[0]));
-  showProperties(modeler, null);
+  elementChooser.addEventListener("change", () => selectElement(modeler, elementChooser.value));
+  modeler.on("selection.changed", ({ newSelection }) => {
+    elementChooser.value = newSelection.length === 1 ? newSelection[0].id : "";
+  });
+  // Names and ids change as the admin edits; the list follows.
+  modeler.on("commandStack.changed", () => listElements(modeler));
 }
+
+// --- choosing an element without a mouse --------------------------------------------------------------
+
+// Everything with properties worth editing, so keyboard users reach the properties panel for any of them.
+function listElements(modeler) {
+  const chosen = elementChooser.value;
+  const options = [element("option", { value: "" }, elementChooser.dataset.textNone)];
+  for (const shape of modeler.get("elementRegistry").filter((e) => !e.labelTarget && e.type !== "label")) {
+    if (!shape.parent || shape.waypoints) continue;  // the root, and sequence flows
+    const { name, id } = shape.businessObject;
+    options.push(element("option", { value: shape.id }, name ? `${name} (${id})` : id));
+  }
+  elementChooser.replaceChildren(...options);
+  elementChooser.value = chosen;
+}
+
+function selectElement(modeler, id) {
+  const shape = id && modeler.get("elementRegistry").get(id);
+  if (!shape) {
+    modeler.get("selection").select(null);
+    return;
+  }
+  modeler.get("selection").select(shape);
+  modeler.get("canvas").scrollToElement(shape);
+}
+
+// --- check, deploy, save a draft ---------------------------------------------------------------------
 
 function processFilename(modeler) {
   if (filenameInput.value.trim()) return filenameInput.value.trim();
@@ -53,14 +96,15 @@ function processFilename(modeler) {
   return `${process ? process.id : "process"}.bpmn`;
 }
 
-async function send(modeler, url) {
+async function send(modeler, url, asDraft = false) {
   const { xml } = await modeler.saveXML({ format: true });
   const filename = processFilename(modeler);
   filenameInput.value = filename;
+  const payload = asDraft ? { filename, xml, version: draftVersions[filename] ?? 0 } : { filename, xml };
   const response = await fetch(url, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-CSRFToken": root.dataset.csrfToken },
-    body: JSON.stringify({ filename, xml }),
+    body: JSON.stringify(payload),
   });
   let body;
   try {
@@ -72,8 +116,14 @@ async function send(modeler, url) {
   clearMarkers(modeler);
   if (body.problems && body.problems.length) {
     markProblems(modeler, body.problems);
-    showMessage(root.dataset.textProblems, "error", body.problems.map(describeProblem));
+    const title = asDraft ? root.dataset.textDraftRefused : root.dataset.textProblems;
+    showMessage(title, "error", body.problems.map(describeProblem));
+  } else if (body.saved) {
+    draftVersions[filename] = body.saved.version;
+    const line = fill(root.dataset.textDraftLine, { name: body.saved.name, version: body.saved.version });
+    showMessage(root.dataset.textDraftSaved, "success", [line], [body.saved.url]);
   } else if (body.deployed) {
+    delete draftVersions[filename];  // deploying removes the draft
     const lines = body.deployed.map((d) => `${d.process_id}: ${d.new ? "" : root.dataset.textUnchanged + " "}v${d.version}`);
     showMessage(root.dataset.textDeployed, "success", lines, body.deployed.map((d) => d.url));
   } else {
@@ -82,7 +132,8 @@ async function send(modeler, url) {
 }
 
 function describeProblem(problem) {
-  const where = [problem.element_name || problem.element_id, problem.line ? `line ${problem.line}` : ""]
+  const line = problem.line ? fill(root.dataset.textLine, { number: problem.line }) : "";
+  const where = [problem.element_name || problem.element_id, line]
     .filter(Boolean).join(", ");
   return where ? `${where}: ${problem.message}` : problem.message;
 }
@@ -129,87 +180,6 @@ async function download(modeler) {
   const link = element("a", { href: URL.createObjectURL(new Blob([xml], { type: "application/xml" })), download: processFilename(modeler) });
   link.click();
   URL.revokeObjectURL(link.href);
-}
-
-// --- the properties the product needs: name, form, due date, service task handler --------------
-
-function extension(modeler, businessObject, type) {
-  const extensions = businessObject.extensionElements;
-  return extensions ? (extensions.values || []).find((e) => e.$instanceOf(type)) : undefined;
-}
-
-function spiffProperty(modeler, businessObject, name) {
-  const properties = extension(modeler, businessObject, "spiffworkflow:Properties");
-  const found = properties && (properties.properties || []).find((p) => p.name === name);
-  return found ? found.value : "";
-}
-
-// The shape's extension element of `type`, created (with `initial` attributes) if it has none yet.
-function ensureExtension(modeler, shape, type, initial) {
-  const moddle = modeler.get("moddle");
-  const modeling = modeler.get("modeling");
-  let extensions = shape.businessObject.extensionElements;
-  if (!extensions) {
-    extensions = moddle.create("bpmn:ExtensionElements", { values: [] });
-    modeling.updateProperties(shape, { extensionElements: extensions });
-  }
-  let found = extension(modeler, shape.businessObject, type);
-  if (!found) {
-    found = moddle.create(type, initial);
-    modeling.updateModdleProperties(shape, extensions, { values: [...(extensions.values || []), found] });
-  }
-  return found;
-}
-
-function setSpiffProperty(modeler, shape, name, value) {
-  const moddle = modeler.get("moddle");
-  const modeling = modeler.get("modeling");
-  const properties = ensureExtension(modeler, shape, "spiffworkflow:Properties", { properties: [] });
-  const rest = (properties.properties || []).filter((p) => p.name !== name);
-  const next = value ? [...rest, moddle.create("spiffworkflow:Property", { name, value })] : rest;
-  modeling.updateModdleProperties(shape, properties, { properties: next });
-}
-
-function setOperator(modeler, shape, attribute, value) {
-  const modeling = modeler.get("modeling");
-  const operator = ensureExtension(modeler, shape, "spiffworkflow:ServiceTaskOperator", {});
-  modeling.updateModdleProperties(shape, operator, { [attribute]: value || undefined });
-}
-
-function field(id, label, value, onChange) {
-  const group = element("div", { class: "govuk-form-group" });
-  group.append(element("label", { class: "govuk-label", for: id }, label));
-  const input = element("input", { class: "govuk-input", id, type: "text", spellcheck: "false" });
-  input.value = value || "";
-  input.addEventListener("change", () => onChange(input.value.trim()));
-  group.append(input);
-  return group;
-}
-
-function showProperties(modeler, shape) {
-  const labels = propertiesPanel.dataset;
-  if (!shape || !shape.businessObject || shape.type === "label") {
-    propertiesPanel.replaceChildren(element("p", { class: "govuk-body" }, labels.textNone));
-    return;
-  }
-  const modeling = modeler.get("modeling");
-  const bo = shape.businessObject;
-  const fields = [field("prop-name", labels.labelName, bo.name, (v) => modeling.updateProperties(shape, { name: v }))];
-  if (bo.$instanceOf("bpmn:UserTask")) {
-    for (const [id, label, name] of [
-      ["prop-form", labels.labelForm, "formJsonSchemaFilename"],
-      ["prop-ui", labels.labelUi, "formUiSchemaFilename"],
-      ["prop-due", labels.labelDue, "dueAt"],
-    ]) {
-      fields.push(field(id, label, spiffProperty(modeler, bo, name), (v) => setSpiffProperty(modeler, shape, name, v)));
-    }
-  }
-  if (bo.$instanceOf("bpmn:ServiceTask")) {
-    const operator = extension(modeler, bo, "spiffworkflow:ServiceTaskOperator") || {};
-    fields.push(field("prop-handler", labels.labelHandler, operator.id, (v) => setOperator(modeler, shape, "id", v)));
-    fields.push(field("prop-result", labels.labelResult, operator.resultVariable, (v) => setOperator(modeler, shape, "resultVariable", v)));
-  }
-  propertiesPanel.replaceChildren(...fields);
 }
 
 if (root) start();
