@@ -301,3 +301,17 @@ class Draft(Base):
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class UnusedForm(Base):
+    """A task form published from the form editor that no deployed diagram names yet, so a diagram can
+    name it. Process versions carry the forms they use; this table holds only the ones waiting for a
+    diagram (engine/form_versions.py says why)."""
+
+    __tablename__ = "unused_forms"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # like check_in.schema.json
+    schema: Mapped[dict[str, Any]]
+    ui_schema: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -10,7 +10,10 @@ from typing import Any
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-WIDGETS = frozenset({"text", "textarea", "radios", "checkboxes", "date", "select", "file", "number"})
+# Which widget a field gets, and which forms the page can show at all, is one rule shared with the form
+# editor's check: engine/forms.py.
+from engine.forms import HIDDEN, field_hints, hint, one_of_choices, scale_choices, widget_for
+
 YES, NO = "yes", "no"
 
 
@@ -33,25 +36,17 @@ class Question:
         return f"{self.name}-day" if self.widget == "date" else self.name
 
 
-def _ui(ui: dict[str, Any] | None, name: str) -> dict[str, Any]:
-    hints = (ui or {}).get(name) or {}
-    return hints if isinstance(hints, dict) else {}
-
-
-def _hint(hints: dict[str, Any], key: str) -> Any:
-    return hints.get(f"ui:{key}", hints.get(key))
-
-
 def humanise(value: Any) -> str:
     text = str(value).replace("_", " ").replace("-", " ")
     return text[:1].upper() + text[1:]
 
 
 def _options(schema: dict[str, Any], hints: dict[str, Any]) -> list[tuple[str, str]]:
-    if "oneOf" in schema and all(isinstance(o, dict) and "const" in o for o in schema["oneOf"]):
-        return [(_as_text(o["const"]), o.get("title") or humanise(o["const"])) for o in schema["oneOf"]]
-    values = schema.get("enum") or []
-    names = _hint(hints, "enumNames") or schema.get("enumNames") or []
+    choices = one_of_choices(schema)
+    if choices is not None:
+        return [(_as_text(o["const"]), o.get("title") or humanise(o["const"])) for o in choices]
+    values = schema.get("enum") or scale_choices(schema) or []
+    names = hint(hints, "enumNames") or schema.get("enumNames") or []
     return [(_as_text(v), names[i] if i < len(names) else humanise(v)) for i, v in enumerate(values)]
 
 
@@ -74,11 +69,11 @@ def questions(schema: dict[str, Any] | None, ui: dict[str, Any] | None = None) -
     found = []
     for name in order:
         spec = properties[name] if isinstance(properties[name], dict) else {}
-        hints = _ui(ui, name)
-        if _hint(hints, "widget") == "hidden" or spec.get("readOnly"):
+        hints = field_hints(ui, name)
+        if hint(hints, "widget") == HIDDEN or spec.get("readOnly"):
             continue
-        found.append(Question(name=name, label=_hint(hints, "title") or spec.get("title") or humanise(name),
-                              widget=_widget(spec, hints), hint=_hint(hints, "help") or spec.get("description") or "",
+        found.append(Question(name=name, label=hint(hints, "title") or spec.get("title") or humanise(name),
+                              widget=widget_for(spec, hints), hint=hint(hints, "help") or spec.get("description") or "",
                               required=name in required, options=_choice_options(spec, hints),
                               max_length=spec.get("maxLength"), schema=spec))
     return found
@@ -90,24 +85,6 @@ def _choice_options(spec: dict[str, Any], hints: dict[str, Any]) -> list[tuple[s
     if spec.get("type") == "array" and isinstance(spec.get("items"), dict):
         return _options(spec["items"], hints)
     return _options(spec, hints)
-
-
-def _widget(spec: dict[str, Any], hints: dict[str, Any]) -> str:
-    asked = _hint(hints, "widget")
-    if asked in WIDGETS:
-        return asked
-    kind = spec.get("type")
-    if kind == "array":
-        return "checkboxes"
-    if kind == "boolean" or "enum" in spec or "oneOf" in spec:
-        return "radios"
-    if spec.get("format") == "date":
-        return "date"
-    if kind in ("integer", "number"):
-        return "number"
-    if (spec.get("maxLength") or 0) > 200:
-        return "textarea"
-    return "text"
 
 
 def read_answers(found: list[Question], form: MultiDict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -285,3 +285,5 @@ def _instance_ids(text: str, errors: dict[str, str]) -> list[int] | None:
 def _int(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
+
+from web.diagrams import forms as _form_editor  # noqa: E402, F401  (registers the form editor's routes on bp)

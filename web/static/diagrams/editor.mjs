@@ -68,8 +68,8 @@ async function start() {
 function listElements(modeler) {
   const chosen = elementChooser.value;
   const options = [element("option", { value: "" }, elementChooser.dataset.textNone)];
-  for (const shape of modeler.get("elementRegistry").filter((e) => !e.labelTarget && e.type !== "label")) {
-    if (!shape.parent || shape.waypoints) continue;  // the root, and sequence flows
+  // Not the root (no parent), sequence flows (waypoints) or their labels.
+  for (const shape of modeler.get("elementRegistry").filter((e) => e.parent && !e.waypoints && e.type !== "label")) {
     const { name, id } = shape.businessObject;
     options.push(element("option", { value: shape.id }, name ? `${name} (${id})` : id));
   }
