@@ -145,6 +145,12 @@ def available_forms(session: Session) -> dict[str, Any]:
     return found
 
 
+def form_names(service: WorkflowService) -> list[str]:
+    """The file names of every form (and UI schema) a diagram's user task may name, sorted."""
+    with service.db.read() as session:
+        return sorted(available_forms(session))
+
+
 def ui_name_for(name: str) -> str:
     """The UI schema's file name that goes with a form's: triage.schema.json → triage.uischema.json."""
     return name.removesuffix(SCHEMA_SUFFIX) + UI_SUFFIX

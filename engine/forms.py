@@ -90,7 +90,7 @@ def _a(kind: Any) -> str:
 # One rule for the renderer (web/schema_form.py) and the form editor's check (engine/form_versions.py):
 # a form that passes `rendering_problems` is one every officer can see and complete.
 
-WIDGETS = frozenset({"text", "textarea", "radios", "checkboxes", "date", "select", "file", "number"})
+WIDGETS = frozenset({"text", "textarea", "radios", "checkboxes", "date", "select", "file", "number", "email"})
 HIDDEN = "hidden"
 UI_HINTS = ("widget", "title", "help", "enumNames", "options")
 """What a UI schema may say about a field, each with or without the `ui:` prefix; `options` (such as a
@@ -161,6 +161,8 @@ def widget_for(spec: dict[str, Any], hints: dict[str, Any]) -> str:
         return "radios"
     if spec.get("format") == "date":
         return "date"
+    if spec.get("format") == "email":
+        return "email"
     if kind in ("integer", "number"):
         return "number"
     if (spec.get("maxLength") or 0) > 200:
@@ -293,6 +295,8 @@ def _widget_mismatch(name: str, spec: dict[str, Any], widget: str) -> str | None
         return f"“{name}” is yes or no: show it as radios or select."
     if widget == "date" and kind not in ("string", None):
         return f"A date is stored as text: make “{name}” \"type\": \"string\" with \"format\": \"date\"."
+    if widget == "email" and kind not in ("string", None):
+        return f"An email address is text: make “{name}” \"type\": \"string\"."
     if widget == "number" and kind not in ("integer", "number", "string", None):
         return f"“{name}” is shown as a number: make it \"type\": \"integer\" or \"number\"."
     return None

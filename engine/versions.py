@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import audit, clock, deployment, drafts, spiff
+from engine import audit, clock, deployment, drafts, form_versions, spiff
 from engine.catalogue import Assignment
 from engine.errors import EngineError, NotFound, Problem
 from engine.models import Incident, Instance, ProcessModelVersion, SpecBundle, Task
@@ -153,29 +153,25 @@ def version_xml(service: WorkflowService, process_id: str, version: int | None =
 
 def check_draft(service: WorkflowService, filename: str, content: bytes) -> list[Problem]:
     """Every problem deploying this diagram would meet, checked against the latest deployed versions of
-    the other processes and the deployed forms. Nothing is stored."""
+    the other processes and every form a diagram may name. Nothing is stored."""
     with service.db.read() as session:
         latest = deployment.latest_versions(session).values()
         others = [deployment.Diagram(v.filename, v.bpmn_xml.encode(), v.forms) for v in latest
                   if v.filename != filename]
-        forms = _deployed_forms(latest)
+        forms = form_versions.available_forms(session)
     draft = deployment.Diagram(filename, content, {})
     return check_catalogue([*others, draft], forms, service.catalogue, service._static_helpers()).problems
 
 
 def deploy_draft(service: WorkflowService, filename: str, content: bytes, actor: Actor) -> list[deployment.Deployed]:
-    """Deploy one diagram from the editor with the deployed forms, and remove its draft; raises
+    """Deploy one diagram from the editor with the forms it may name, and remove its draft; raises
     DiagramInvalid, storing nothing, while a problem remains."""
     with service.db.read() as session:
-        forms = _deployed_forms(deployment.latest_versions(session).values())
+        forms = form_versions.available_forms(session)
     deployed = service.deploy([deployment.Diagram(filename, content, {})], forms, actor)
     with service.db.write() as session:  # the draft it came from, if any, is done with
         drafts.discard_in(session, drafts.DIAGRAM, filename, actor)
     return deployed
-
-
-def _deployed_forms(latest: Iterable[ProcessModelVersion]) -> dict[str, Any]:
-    return {name: form for version in latest for name, form in version.forms.items()}
 
 
 # --- migration -----------------------------------------------------------------------------------

@@ -220,3 +220,15 @@ def test_a_whole_number_scale_is_previewed_as_radios(admin, deploy):
     fragment = admin.post(PREVIEW, data={"form-schema": text(score), "form-uischema": text(
         {"score": {"ui:widget": "radios"}})}).get_data(as_text=True)
     assert fragment.count('class="govuk-radios__input"') == 5 and 'value="5"' in fragment
+
+
+def test_an_email_question_is_an_email_box_and_an_empty_long_answer_is_empty(admin, deploy):
+    deploy("v1")
+    schema = {"type": "object", "properties": {
+        "contact": {"title": "Councillor's email", "type": "string", "format": "email"},
+        "details": {"title": "What happened?", "type": "string"}}}
+    fragment = admin.post(PREVIEW, data={"form-schema": text(schema), "form-uischema": text(
+        {"details": {"ui:widget": "textarea"}})}).get_data(as_text=True)
+    assert 'type="email"' in fragment and 'autocomplete="email"' in fragment and 'spellcheck="false"' in fragment
+    textarea = fragment[fragment.index("<textarea"):fragment.index("</textarea>")]
+    assert "None" not in textarea

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from engine import deployment, drafts, versions
+from engine import drafts, form_versions, versions
 from engine.errors import DiagramInvalid, EngineError, Problem
 from web.access import workflow
 from web.diagrams.labels import change_labels
@@ -89,8 +89,7 @@ def editor() -> str:
         number, filename, _xml = versions.version_xml(workflow(), process_id)
         source = url_for(".version_file", process_id=process_id, version=number)
     catalogue = workflow().catalogue
-    with workflow().db.read() as session:  # a task may use only a deployed form (versions.deploy_draft)
-        forms = sorted({name for row in deployment.latest_versions(session).values() for name in row.forms})
+    forms = form_versions.form_names(workflow())
     return render_template("diagrams/editor.html", page_title=_("Edit a diagram"), process_id=process_id,
                            source=source, filename=filename, draft=draft,
                            blank=url_for("static", filename="diagrams/blank.bpmn"),
