@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from engine import shipping
 from engine.models import Case, PoliticalGroup, Task, User
 from engine.people import create_user
 from engine.service import Actor, WorkflowService
@@ -90,8 +91,7 @@ def _people(service: WorkflowService, password: str) -> dict[str, User]:
 
 def load_demo(service: WorkflowService, password: str) -> list[str]:
     """Deploy bpmn/, create the demo people and cases; returns lines of progress to print."""
-    lines = [f"Deployed {d.process_id} version {d.version}" + ("" if d.created else " (unchanged)")
-             for d in service.deploy_folder(DIAGRAMS)]
+    lines = shipping.describe(shipping.deploy_shipped(service, DIAGRAMS))
     with service.db.read() as session:
         if session.scalar(select(func.count()).select_from(User).where(User.email == MARKER)):
             return [*lines, "The demo people already exist: nothing else to do."]

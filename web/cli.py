@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 from flask import Flask
 
+from engine import shipping
 from engine.errors import DiagramInvalid, EngineError
 from engine.service import WorkflowService
 
@@ -44,9 +45,8 @@ def init_db() -> None:
     service.db.upgrade()
     click.echo("Deploying the process diagrams…")
     try:
-        for deployed in service.deploy_folder(DIAGRAMS):
-            state = "new version" if deployed.created else "unchanged"
-            click.echo(f"  {deployed.process_id}: version {deployed.version} ({state})")
+        for line in shipping.describe(shipping.deploy_shipped(service, DIAGRAMS)):
+            click.echo(f"  {line}")
     except DiagramInvalid as error:
         _print_problems(error)
         sys.exit(1)
