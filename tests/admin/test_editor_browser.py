@@ -19,7 +19,7 @@ from engine.service import Actor, WorkflowService
 from processes import CATALOGUE
 from processes.roles import ADMIN
 from tests.admin.conftest import DIAGRAMS, FORMS, casework
-from tests.web.test_browser import AXE, WCAG_22_AA
+from tests.axe import violations
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
@@ -205,14 +205,7 @@ def test_the_editor_passes_axe_and_logs_no_errors(site, page):
     open_editor(page, base)
     page.click(REVIEW)
     page.wait_for_selector("#bio-properties-panel-spiff-form")
-    # axe comes from the app's own origin, so the page's CSP stays in force while it runs.
-    page.route(f"{base}/axe.min.js", lambda route: route.fulfill(path=str(AXE), content_type="text/javascript"))
-    page.add_script_tag(url=f"{base}/axe.min.js")
-    violations = page.evaluate(
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
-        ".map(v => v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))",
-        WCAG_22_AA)
-    assert violations == []
+    assert violations(page, base) == []
     # The CSP blocks the one inline style bpmn-js-properties-panel gives its container (diagrams.css sets
     # that height instead); anything else logged is a fault.
     blocked = [e for e in page.errors if e.startswith("Applying inline style violates")]

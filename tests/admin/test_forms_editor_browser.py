@@ -10,7 +10,7 @@ import pytest
 
 from tests.admin.conftest import FORMS
 from tests.admin.test_editor_browser import page, site  # noqa: F401  (the app served, and an admin's browser)
-from tests.web.test_browser import AXE, WCAG_22_AA
+from tests.axe import violations
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +32,5 @@ def test_typing_in_the_schema_updates_the_preview(site, page):  # noqa: F811
     assert "line 3" in page.inner_text("#form-preview")
     page.wait_for_selector("#form-preview-status:has-text('problems')", state="attached")
 
-    # axe comes from the app's own origin, so the page's CSP stays in force while it runs.
-    page.route(f"{base}/axe.min.js", lambda route: route.fulfill(path=str(AXE), content_type="text/javascript"))
-    page.add_script_tag(url=f"{base}/axe.min.js")
-    violations = page.evaluate(
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
-        ".map(v => v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))",
-        WCAG_22_AA)
-    assert violations == []
+    assert violations(page, base) == []
     assert page.errors == []

@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.axe import AXE, violations
 from tests.web.conftest import PASSWORD, TEST_DIAGRAMS, app_config, seed_people
 from web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -75,12 +74,8 @@ class Visitor:
         self.check()
 
     def check(self) -> None:
-        self.page.add_script_tag(path=str(AXE))
-        violations = self.page.evaluate(
-            "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
-            ".map(v => v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))",
-            WCAG_22_AA)
-        assert violations == [], f"{self.page.url}: {violations}"
+        found = violations(self.page)
+        assert found == [], f"{self.page.url}: {found}"
         self.checked.append(self.page.url)
 
     def sign_in(self, email: str) -> None:
