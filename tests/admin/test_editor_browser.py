@@ -219,3 +219,13 @@ def versions_of(service: WorkflowService) -> list[int]:
 
 def latest_xml(service: WorkflowService) -> str:
     return versions.version_xml(service, "drawn")[2]
+
+
+def test_the_palette_and_context_pad_speak_the_services_words(site, page):
+    base, _service = site
+    open_editor(page, base)
+    assert page.get_attribute(".djs-palette [data-action='hand-tool']", "aria-label") == "Move the diagram"
+    page.click(REVIEW)
+    page.wait_for_selector(".djs-context-pad .entry")
+    assert page.get_attribute(".djs-context-pad [data-action='append.append-task']", "title") == \
+        "Add a task after this"
