@@ -4,12 +4,15 @@ that bench/run.py uses to collect results."""
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import math
 import os
 import shutil
 import signal
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -110,16 +113,28 @@ def postgres_reachable() -> bool:
 
 
 @contextmanager
+def sqlite_url() -> Iterator[str]:
+    """The URL of a migrated SQLite file in a temporary folder, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="cs-bench-"))
+    url = f"sqlite:///{folder / 'bench.db'}"
+    try:
+        database = Database(url)
+        database.upgrade()
+        database.dispose()
+        yield url
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
 def sqlite_database() -> Iterator[Database]:
     """A migrated SQLite file in a temporary folder, removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="cs-bench-"))
-    database = Database(f"sqlite:///{folder / 'bench.db'}")
-    try:
-        database.upgrade()
-        yield database
-    finally:
-        database.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
+    with sqlite_url() as url:
+        database = Database(url)
+        try:
+            yield database
+        finally:
+            database.dispose()
 
 
 @contextmanager
@@ -150,14 +165,129 @@ def postgres_database() -> Iterator[Database]:
 
 
 def databases(only: str | None = None) -> Iterator[tuple[str, Callable[[], Any]]]:
-    """(name, context manager factory) for SQLite and, when reachable, PostgreSQL."""
+    """(name, context manager factory of a Database) for SQLite and, when reachable, PostgreSQL."""
+    yield from _either(only, sqlite_database, postgres_database)
+
+
+def database_urls(only: str | None = None) -> Iterator[tuple[str, Callable[[], Any]]]:
+    """(name, context manager factory of a database URL), for benchmarks that start a server on it."""
+    yield from _either(only, sqlite_url, postgres_url)
+
+
+def _either(only: str | None, sqlite: Callable[[], Any], postgres: Callable[[], Any]) -> Iterator[tuple[str, Any]]:
     if only in (None, "sqlite"):
-        yield "sqlite", sqlite_database
+        yield "sqlite", sqlite
     if only in (None, "postgresql"):
         if postgres_reachable():
-            yield "postgresql", postgres_database
+            yield "postgresql", postgres
         else:
             say(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: skipped.")
+
+
+# --- the product served over loopback ------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(url: str, workers: int, extra: list[str] | None = None) -> Iterator[int]:
+    """The product as README.md deploys it (`gunicorn 'web.app:create_app()'`) over `url`, on a free
+    loopback port; yields the port once /healthz answers, and stops the server afterwards."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "INSECURE_COOKIES": "1"}
+    command = [str(Path(sys.executable).with_name("gunicorn")), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+               "--log-level", "warning", *(extra or []), "web.app:create_app()"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"gunicorn stopped at start-up (exit {server.returncode})")
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    connection.close()
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not answer /healthz within 60 s") from None
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+class HttpClient:
+    """One caller's connection to the server, kept alive between requests as far as the server allows."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        payload = None if body is None else json.dumps(body)
+        try:
+            self.connection.request(method, path, body=payload, headers=self.headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        except (http.client.HTTPException, OSError):
+            # The server closed the connection after the last response: open a new one and ask once more.
+            self.connection.close()
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.connection.request(method, path, body=payload, headers=self.headers)
+            response = self.connection.getresponse()
+            data = response.read()
+        if response.will_close:
+            self.connection.close()
+        return response.status, json.loads(data) if data else None
+
+
+# --- where the CPU goes -----------------------------------------------------------------------------
+
+
+def cpu_seconds() -> dict[int, tuple[str, float]]:
+    """CPU time (user + system) used so far by each process on the machine, by pid, with its kind: this
+    benchmark's own process (the load client), gunicorn, PostgreSQL, or other (work sharing the machine).
+    `cpu_used` turns two readings into where a stretch of time went. Linux only; {} elsewhere."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    found: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        pid = int(entry.name)
+        if pid == os.getpid():
+            kind = "load client"
+        elif "gunicorn" in command:
+            kind = "gunicorn"
+        elif command.startswith("postgres"):
+            kind = "postgresql"
+        else:
+            kind = "other"
+        found[pid] = (kind, (int(fields[11]) + int(fields[12])) / ticks)
+    return found
+
+
+def cpu_used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds each kind of process used between two readings (a process that ended in between is
+    not counted; one that started is counted whole)."""
+    used: dict[str, float] = {}
+    for pid, (kind, seconds) in after.items():
+        used[kind] = used.get(kind, 0.0) + seconds - before.get(pid, (kind, 0.0))[1]
+    return used
 
 
 # --- the protocol bench/run.py speaks ----------------------------------------------------------------

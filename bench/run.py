@@ -30,7 +30,7 @@ from bench import harness
 from bench.harness import Figure, say
 
 HERE = Path(__file__).resolve().parent
-NOT_BENCHMARKS = {"__init__", "harness", "run"}
+NOT_BENCHMARKS = {"__init__", "harness", "run", "profile", "gunicorn_profile"}
 # The order they run in (anything else found in bench/ runs after these, by name).
 ORDER = ["engine", "inbox", "timers", "throughput", "growth"]
 # Sizes for benchmarks that take them as arguments rather than --quick.

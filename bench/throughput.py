@@ -10,16 +10,12 @@ import http.client
 import json
 import os
 import random
-import socket
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import event
 
 from bench import harness
@@ -33,6 +29,9 @@ from processes.roles import ROLES, SUPPORT_OFFICER
 
 TEST_DIAGRAMS = harness.ROOT / "tests" / "diagrams"
 WORKERS = 4
+# Each worker runs a few threads, so one waiting on PostgreSQL (a lock, a commit's flush to disk) does not
+# leave its share of the CPU idle; and keeps connections alive, as a council's integration would.
+GUNICORN_SETTINGS = ["--worker-class", "gthread", "--threads", "4", "--keep-alive", "5"]
 GOAL_PER_SECOND = 300.0
 FULL_COMPLETIONS, QUICK_COMPLETIONS = 3000, 40
 FULL_CLIENTS, QUICK_CLIENTS = 8, 4
@@ -40,17 +39,6 @@ CLAIMS_PER_LIST = 4
 # The "simple" test process: triage (low severity) then review, so each case gives two completions.
 ANSWERS = {"Acknowledge and triage": {"severity": "low", "advice_given": "Keep a log"},
            "Review and close": {"note": "Closed"}}
-
-
-def served_app() -> Flask:
-    """What gunicorn serves: the product's app, with the API mounted while the factory does not yet do it."""
-    from web.api import blueprint
-    from web.app import create_app
-
-    app = create_app({"RATELIMIT_ENABLED": False})
-    if "api" not in app.blueprints:
-        app.register_blueprint(blueprint)
-    return app
 
 
 # --- preparing ---------------------------------------------------------------------------------------
@@ -84,41 +72,6 @@ def prepare(url: str, cases: int, clients: int) -> list[str]:
         return secrets
     finally:
         db.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "INSECURE_COOKIES": "1"}
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    server = subprocess.Popen([str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                               "bench.throughput:served_app()"], cwd=harness.ROOT, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn stopped at start-up (exit {server.returncode})")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    stop(server)
-    raise RuntimeError("gunicorn did not answer /healthz within 60 s")
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 # --- the load ----------------------------------------------------------------------------------------
@@ -226,20 +179,18 @@ def load(port: int, secrets: list[str], target: int) -> tuple[Tally, float]:
     return tally, time.perf_counter() - started
 
 
-def run(completions: int, clients: int) -> list[Figure]:
+def run(completions: int, clients: int, settings: list[str]) -> list[Figure]:
     if not harness.postgres_reachable():
         say("PostgreSQL is not reachable: the throughput benchmark needs it, so it did not run.")
         return []
     with harness.postgres_url() as url:
         say(f"Preparing {completions:,} completions ({-(-completions // 2):,} cases) for {clients} client threads")
         secrets = prepare(url, -(-completions // 2), clients)
-        port = free_port()
-        server = start_gunicorn(url, port, WORKERS)
-        try:
-            say(f"gunicorn: {WORKERS} workers at 127.0.0.1:{port}; loading")
+        with harness.gunicorn(url, WORKERS, settings) as port:
+            say(f"gunicorn: {WORKERS} workers ({' '.join(settings) or 'sync'}) at 127.0.0.1:{port}; loading")
+            before = harness.cpu_seconds()
             tally, elapsed = load(port, secrets, completions)
-        finally:
-            stop(server)
+            after = harness.cpu_seconds()
     for error in tally.errors[:5]:
         say(f"  error: {error}")
     rate = tally.completed / elapsed
@@ -253,6 +204,15 @@ def run(completions: int, clients: int) -> list[Figure]:
             figures.append(Figure(f"{kind} request latency p50", harness.percentile(samples, 0.5), "ms"))
             figures.append(Figure(f"{kind} request latency p95", harness.percentile(samples, 0.95), "ms"))
     figures.append(Figure("claim conflicts (another client claimed first)", tally.conflicts, "claims"))
+    # Where the machine's time went while loading: CPU milliseconds per completion by kind of process. On
+    # 2 cores, 300 completions/s leaves 6.7 ms of CPU per completion for all of them together.
+    cores = os.cpu_count() or 1
+    used = harness.cpu_used(before, after)
+    for kind in ("gunicorn", "postgresql", "load client", "other"):
+        figures.append(Figure(f"CPU per completion: {kind}", used.get(kind, 0.0) * 1000 / max(tally.completed, 1),
+                              "ms"))
+    idle = max(cores * elapsed - sum(used.values()), 0.0)
+    figures.append(Figure(f"CPU per completion: idle ({cores} cores)", idle * 1000 / max(tally.completed, 1), "ms"))
     figures.append(Figure("failed requests", len(tally.errors), "requests", "= 0", not tally.errors))
     return figures
 
@@ -261,11 +221,20 @@ def main() -> int:
     def extra(parser: Any) -> None:
         parser.add_argument("--completions", type=int, help="how many completions to make")
         parser.add_argument("--clients", type=int, help="how many client threads")
+        parser.add_argument("--profile", type=Path, metavar="FOLDER",
+                            help="profile each gunicorn worker with pyinstrument, writing to FOLDER")
+        parser.add_argument("--gunicorn", help=f"gunicorn settings instead of {' '.join(GUNICORN_SETTINGS)!r} "
+                            "(\"\" for sync workers)")
 
     args = harness.arguments(__doc__.splitlines()[0], extra)
     completions = args.completions or (QUICK_COMPLETIONS if args.quick else FULL_COMPLETIONS)
     clients = args.clients or (QUICK_CLIENTS if args.quick else FULL_CLIENTS)
-    figures = run(completions, clients)
+    settings = GUNICORN_SETTINGS if args.gunicorn is None else args.gunicorn.split()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        os.environ["BENCH_PROFILE_FOLDER"] = str(args.profile.resolve())
+        settings = [*settings, "--config", "python:bench.gunicorn_profile"]
+    figures = run(completions, clients, settings)
     harness.report("Throughput: claim and complete through the API under load", figures, [], args.json)
     return 0
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import event as orm_events
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -20,29 +21,86 @@ GENESIS = "0" * 64
 
 
 def _digest(event: AuditEvent) -> str:
+    return _digest_of(event.id, event.at, event.actor_id, event.action, event.case_id, event.instance_id,
+                      event.task_id, event.detail, event.prev_hash)
+
+
+def _digest_of(id: int, at: datetime, actor_id: int | None, action: str, case_id: int | None,
+               instance_id: int | None, task_id: str | None, detail: Any, prev_hash: str) -> str:
     body = json.dumps({
-        "id": event.id, "at": clock.parse_instant(event.at).isoformat(), "actor_id": event.actor_id,
-        "action": event.action, "case_id": event.case_id, "instance_id": event.instance_id,
-        "task_id": event.task_id, "detail": event.detail, "prev": event.prev_hash,
+        "id": id, "at": clock.parse_instant(at).isoformat(), "actor_id": actor_id, "action": action,
+        "case_id": case_id, "instance_id": instance_id, "task_id": task_id, "detail": detail, "prev": prev_hash,
     }, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
 def append(session: Session, action: str, *, actor_id: int | None, case_id: int | None = None,
            instance_id: int | None = None, task_id: str | None = None,
-           detail: dict[str, Any] | None = None) -> AuditEvent:
-    """Add an event at the end of the chain, inside the caller's transaction."""
-    # Updating the head row first takes its lock, so concurrent appends queue instead of forking the chain.
-    seq, prev_hash = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.last_hash)).one()
-    event = AuditEvent(id=seq, at=clock.now(), actor_id=actor_id, action=action, case_id=case_id,
-                       instance_id=instance_id, task_id=task_id,
-                       detail=json.loads(json.dumps(detail or {}, default=str)), prev_hash=prev_hash)
-    event.hash = _digest(event)
-    session.add(event)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=event.hash))
-    return event
+           detail: dict[str, Any] | None = None) -> None:
+    """Add an event at the end of the chain, inside the caller's transaction: it is written, numbered and
+    hashed when that transaction commits (see `_write_pending`), or never if it rolls back."""
+    pending = session.info.setdefault(_PENDING, [])
+    pending.append({"at": clock.now(), "actor_id": actor_id, "action": action, "case_id": case_id,
+                    "instance_id": instance_id, "task_id": task_id,
+                    "detail": json.loads(json.dumps(detail or {}, default=str))})
+
+
+_PENDING = "audit_events_pending"
+_EVENTS = AuditEvent.__table__
+_HEAD = AuditHead.__table__
+_TAKE_NUMBERS = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + bindparam("count")) \
+    .returning(_HEAD.c.seq, _HEAD.c.last_hash)
+_SET_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("hash"))
+
+
+@orm_events.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """Write the transaction's events at the end of the chain, last thing before it commits.
+
+    Taking the numbers updates the head row first, which locks it, so concurrent transactions queue here
+    instead of forking the chain; doing it last keeps that lock for the commit alone, not for the whole
+    transaction. Three statements whatever the number of events (two on PostgreSQL): number them all, insert
+    them all, move the head."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    seq, prev_hash = session.execute(_TAKE_NUMBERS, {"count": len(pending)}).one()
+    rows = []
+    for number, row in enumerate(pending, start=seq - len(pending) + 1):
+        row = {**row, "id": number, "prev_hash": prev_hash}
+        row["hash"] = prev_hash = _digest_of(**row)
+        rows.append(row)
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip for both, so the head's lock is held as briefly as the commit allows.
+        parameters = {f"e{n}_{name}": value for n, row in enumerate(rows) for name, value in row.items()}
+        session.execute(_write_and_move_head(len(rows)), {**parameters, "hash": prev_hash})
+    else:
+        session.execute(insert(_EVENTS), rows)
+        session.execute(_SET_HASH, {"hash": prev_hash})
+
+
+_WRITE_AND_MOVE_HEAD: dict[int, Any] = {}
+
+
+def _write_and_move_head(count: int) -> Any:
+    """`WITH written AS (INSERT … VALUES (…) for each event) UPDATE audit_head SET last_hash = :hash`, made once
+    per count as text with typed parameters, so SQLAlchemy compiles it once rather than for every
+    transaction (a multi-row INSERT built as an expression is compiled afresh each time)."""
+    statement = _WRITE_AND_MOVE_HEAD.get(count)
+    if statement is None:
+        columns = list(_EVENTS.columns)
+        rows = ", ".join("(" + ", ".join(f":e{n}_{c.name}" for c in columns) + ")" for n in range(count))
+        statement = text(
+            f"WITH written AS (INSERT INTO {_EVENTS.name} ({', '.join(c.name for c in columns)}) VALUES {rows}) "
+            f"UPDATE {_HEAD.name} SET last_hash = :hash WHERE id = 1"
+        ).bindparams(*(bindparam(f"e{n}_{c.name}", type_=c.type) for n in range(count) for c in columns))
+        _WRITE_AND_MOVE_HEAD[count] = statement
+    return statement
+
+
+@orm_events.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def ensure_head(session: Session) -> None:

@@ -6,6 +6,7 @@ PostgreSQL is the production path. Both run the same code and the same tests.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,10 +29,16 @@ class Database:
         self.engine = self._create_engine(url, echo)
         self._writer = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._looker = sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                                    expire_on_commit=False)
+        event.listen(self._looker, "before_flush", _refuse_writes)
 
     def _create_engine(self, url: str, echo: bool) -> Engine:
         if not self.is_sqlite:
-            return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+            event.listen(engine, "checkin", _note_idle_since)
+            event.listen(engine, "checkout", _ping_if_idle)
+            return engine
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -47,8 +55,11 @@ class Database:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
+            options = conn.get_execution_options()
+            if options.get("isolation_level") == "AUTOCOMMIT":
+                return  # a lookup: each statement is its own transaction
             # A writer takes the write lock at BEGIN: two writers never deadlock upgrading a read lock.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("immediate") else "BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("immediate") else "BEGIN")
 
         return engine
 
@@ -60,7 +71,16 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        """One read transaction: every statement in it sees the same snapshot."""
         with self._reader() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def lookup(self) -> Iterator[Session]:
+        """A session for a read of one statement, in autocommit: no BEGIN and COMMIT around it (two round
+        trips fewer on PostgreSQL). Statements in one lookup do not share a snapshot; use `read` when they
+        must agree. Never write through it."""
+        with self._looker() as session:
             yield session
 
     def upgrade(self) -> None:
@@ -71,6 +91,35 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _refuse_writes(_session: Session, _context: Any, _instances: Any) -> None:
+    raise RuntimeError("A lookup session only reads: write in Database.write().")
+
+
+IDLE_BEFORE_PING_S = 1.0
+"""A pooled connection idle at least this long is checked with a round trip before use, so one the server
+dropped meanwhile (a restart, a failover, an idle timeout) is replaced instead of failing a request. One in
+use moments ago is not: pinging it on every checkout would add a round trip to every transaction. Should
+the server go away mid-stream, the first error invalidates the whole pool (SQLAlchemy's disconnect handling)."""
+
+
+def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    if time.monotonic() - record.info.get("idle_since", 0.0) < IDLE_BEFORE_PING_S:
+        return
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as error:  # any driver error here means the connection is gone
+        # The pool discards this connection and checks out (or opens) another.
+        raise DisconnectionError(str(error)) from error
+    # A ping starts a transaction on a driver that is not in autocommit: end it, so the caller's BEGIN is
+    # the first statement of its own.
+    dbapi_connection.rollback()
 
 
 def alembic_config(url: str) -> Any:

@@ -120,6 +120,16 @@ def latest_versions(session: Session) -> dict[str, ProcessModelVersion]:
     return {v.process_id: v for v in rows}
 
 
+def latest_names(session: Session) -> dict[str, str]:
+    """Process id → the name of its latest version: what lists and filters show, without reading the
+    diagrams themselves."""
+    newest = (select(ProcessModelVersion.process_id, func.max(ProcessModelVersion.version).label("v"))
+              .group_by(ProcessModelVersion.process_id).subquery())
+    return dict(session.execute(select(ProcessModelVersion.process_id, ProcessModelVersion.name).join(
+        newest, (ProcessModelVersion.process_id == newest.c.process_id)
+        & (ProcessModelVersion.version == newest.c.v))).all())
+
+
 _BUNDLE_IDS: dict[tuple[str, str, tuple[str, ...]], str] = {}
 
 

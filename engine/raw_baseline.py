@@ -30,7 +30,11 @@ class RawEngine:
         self.waiting = self.serializer.serialize_json(workflow)
 
     def complete_one(self) -> str:
-        workflow = self.serializer.deserialize_json(self.waiting)
+        return self.complete_json(self.waiting)
+
+    def complete_json(self, waiting: str) -> str:
+        """The same step from a given serialised waiting workflow (as read back from storage)."""
+        workflow = self.serializer.deserialize_json(waiting)
         [task] = workflow.get_tasks(state=TaskState.READY, manual=True)
         task.set_data(**self.answer)
         task.run()

@@ -72,10 +72,22 @@ class TaskPage:
     total: int
     page: int
     per_page: int
+    references: dict[int, str] = field(default_factory=dict)
+    """Case id → case reference, for the cases of the tasks on this page (read with them)."""
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class InboxView:
+    """Everything an inbox page shows, read in one transaction: each tab's count, one tab's page of tasks
+    (with their case references) and the names of the processes."""
+
+    counts: dict[str, int]
+    page: TaskPage
+    process_names: dict[str, str]
 
 
 @dataclass
@@ -164,6 +176,11 @@ class WorkflowService:
                                  detail={"process_id": d.process_id, "version": d.version})
         return deployed
 
+    def process_names(self) -> dict[str, str]:
+        """Process id → name of its latest version, without reading the diagrams."""
+        with self.db.read() as session:
+            return deployment.latest_names(session)
+
     def process_models(self) -> list[ProcessModelVersion]:
         with self.db.read() as session:
             return sorted(deployment.latest_versions(session).values(), key=lambda v: v.name)
@@ -226,32 +243,36 @@ class WorkflowService:
 
     # --- tasks ---------------------------------------------------------------------------------
 
-    def complete_task(self, task_id: str, data: Mapping[str, Any], actor: Actor) -> Outcome:
-        """Complete a user task with the form's data and run on until the instance waits again."""
+    def complete_task(self, task_id: str, data: Mapping[str, Any], actor: Actor,
+                      visible: Callable[[Task], bool] | None = None) -> Outcome:
+        """Complete a user task with the form's data and run on until the instance waits again. `visible` is
+        the caller's own need-to-know rule (the API's): a task it refuses is NotFound, checked first."""
         with self.db.write() as session:
-            row = self._open_task_for_update(session, task_id, actor)
+            row, instance, case = self._open_task_with_instance(session, task_id, actor, visible)
             if row.assignee_id != actor.user_id:
                 raise Forbidden("Only the person this task is assigned to can complete it. Claim it first.")
-            instance = self._instance(session, row.instance_id)
             submitted = forms.validate(self._form(session, row, bundle_id=instance.spec_bundle_id),
                                        dict(data) if isinstance(data, Mapping) else data)
-            runtime = _Runtime(self, session, self._case(session, instance), instance.id, actor)
+            runtime = _Runtime(self, session, case, instance.id, actor)
             workflow = self._load(session, instance, runtime)
             if not spiff.complete(workflow, task_id, submitted):
                 raise Conflict("This task is no longer waiting to be done. Reload to see where the case is.")
             row.status, row.completed_at, row.completed_by_id = "completed", clock.now(), actor.user_id
-            outcome = self._save(session, instance, workflow, runtime, record=lambda: audit.append(
-                session, "task.completed", actor_id=actor.user_id, case_id=instance.case_id,
-                instance_id=instance.id, task_id=task_id,
-                detail={"task": row.spec_name, "title": row.title, "data": submitted}))
+            audit.append(session, "task.completed", actor_id=actor.user_id, case_id=instance.case_id,
+                         instance_id=instance.id, task_id=task_id,
+                         detail={"task": row.spec_name, "title": row.title, "data": submitted})
+            outcome = self._save(session, instance, workflow, runtime)
         self._committed()
         return outcome
 
-    def claim(self, task_id: str, actor: Actor) -> Task:
-        return self._set_assignee(task_id, actor, actor.user_id, "task.claimed", require_unassigned=True)
+    def claim(self, task_id: str, actor: Actor, visible: Callable[[Task], bool] | None = None) -> Task:
+        """Take an unassigned task. `visible` as for `complete_task`."""
+        return self._set_assignee(task_id, actor, actor.user_id, "task.claimed", require_unassigned=True,
+                                  visible=visible)
 
-    def unclaim(self, task_id: str, actor: Actor) -> Task:
-        return self._set_assignee(task_id, actor, None, "task.unclaimed", require_unassigned=False)
+    def unclaim(self, task_id: str, actor: Actor, visible: Callable[[Task], bool] | None = None) -> Task:
+        return self._set_assignee(task_id, actor, None, "task.unclaimed", require_unassigned=False,
+                                  visible=visible)
 
     def assign(self, task_id: str, user_id: int, actor: Actor) -> Task:
         with self.db.read() as session:
@@ -262,9 +283,9 @@ class WorkflowService:
         return self._set_assignee(task_id, actor, user_id, "task.assigned", require_unassigned=False)
 
     def _set_assignee(self, task_id: str, actor: Actor, assignee: int | None, action: str, *,
-                      require_unassigned: bool) -> Task:
+                      require_unassigned: bool, visible: Callable[[Task], bool] | None = None) -> Task:
         with self.db.write() as session:
-            row = self._open_task_for_update(session, task_id, actor)
+            row = self._open_task_for_update(session, task_id, actor, visible)
             if action == "task.unclaimed" and row.assignee_id != actor.user_id:
                 raise Forbidden("Only the person this task is assigned to can give it back.")
             if require_unassigned and row.assignee_id is not None:
@@ -284,8 +305,26 @@ class WorkflowService:
             row.assignee_id = assignee
         return row
 
-    def _open_task_for_update(self, session: Session, task_id: str, actor: Actor) -> Task:
+    def _open_task_for_update(self, session: Session, task_id: str, actor: Actor,
+                              visible: Callable[[Task], bool] | None = None) -> Task:
         row = session.scalar(select(Task).where(Task.id == _task_key(task_id)).with_for_update())
+        if row is not None and visible is not None and not visible(row):
+            raise NotFound("There is no such task.")
+        return self._check_open_task(row, actor)
+
+    def _open_task_with_instance(self, session: Session, task_id: str, actor: Actor,
+                                 visible: Callable[[Task], bool] | None) -> tuple[Task, Instance, Case | None]:
+        """The task (locked, as `_open_task_for_update`), its instance and its case, in one statement."""
+        found = session.execute(
+            select(Task, Instance, Case).join(Instance, Instance.id == Task.instance_id)
+            .outerjoin(Case, Case.id == Instance.case_id)
+            .where(Task.id == _task_key(task_id)).with_for_update(of=Task)).one_or_none()
+        if found is None or (visible is not None and not visible(found[0])):
+            raise NotFound("There is no such task.")
+        row, instance, case = found
+        return self._check_open_task(row, actor), instance, case
+
+    def _check_open_task(self, row: Task | None, actor: Actor) -> Task:
         if row is None or not self._may_see_task(row, actor):
             raise NotFound("There is no such task.")
         if row.status != "open":
@@ -311,21 +350,39 @@ class WorkflowService:
             return row, self._form(session, row), self._form(session, row, ui=True)
 
     def tasks(self, query: TaskQuery, actor: Actor) -> TaskPage:
-        """A page of open tasks from the projection; never touches workflow state."""
-        statement = self._task_query(query, actor)
-        per_page = max(1, min(query.per_page, 200))
-        page = max(1, query.page)
+        """A page of open tasks from the projection, with their case references; never touches workflow
+        state."""
         with self.db.read() as session:
-            total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-            rows = session.scalars(statement.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at)
-                                   .offset((page - 1) * per_page).limit(per_page)).all()
-        return TaskPage(list(rows), total, page, per_page)
+            return self._task_page(session, query, actor)
 
     def count_tasks(self, scopes: Iterable[str], actor: Actor) -> dict[str, int]:
         """How many open tasks each inbox tab holds: counts only, in one read."""
         with self.db.read() as session:
-            return {scope: session.scalar(select(func.count()).select_from(
-                self._task_query(TaskQuery(scope=scope), actor).subquery())) or 0 for scope in scopes}
+            return self._task_counts(session, scopes, actor)
+
+    def inbox(self, query: TaskQuery, actor: Actor, scopes: Iterable[str]) -> InboxView:
+        """An inbox page's whole read, in one transaction (so counts and page agree): the count of each of
+        `scopes`, the page `query` asks for, and the process names for the filter."""
+        with self.db.read() as session:
+            counts = self._task_counts(session, scopes, actor)
+            page = self._task_page(session, query, actor)
+            return InboxView(counts, page, deployment.latest_names(session))
+
+    def _task_page(self, session: Session, query: TaskQuery, actor: Actor) -> TaskPage:
+        statement = self._task_query(query, actor)
+        per_page = max(1, min(query.per_page, 200))
+        page = max(1, query.page)
+        total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        rows = list(session.scalars(statement.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at)
+                                    .offset((page - 1) * per_page).limit(per_page)))
+        case_ids = sorted({row.case_id for row in rows if row.case_id is not None})
+        references = dict(session.execute(select(Case.id, Case.reference).where(Case.id.in_(case_ids))).all()) \
+            if case_ids else {}
+        return TaskPage(rows, total, page, per_page, references)
+
+    def _task_counts(self, session: Session, scopes: Iterable[str], actor: Actor) -> dict[str, int]:
+        return {scope: session.scalar(select(func.count()).select_from(
+            self._task_query(TaskQuery(scope=scope), actor).subquery())) or 0 for scope in scopes}
 
     def _task_query(self, query: TaskQuery, actor: Actor) -> Any:
         statement = select(Task).where(Task.status == "open")
@@ -496,9 +553,9 @@ class WorkflowService:
         return bundle_forms.get(name)
 
     def _save(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime,
-              status: str | None = None, record: Callable[[], object] | None = None) -> Outcome:
-        """Persist the workflow, its task projection and next wake time. `record` appends the audit event
-        for what caused the save; it runs last, because appending takes the lock every writer queues on."""
+              status: str | None = None) -> Outcome:
+        """Persist the workflow, its task projection and next wake time. Audit events appended in the same
+        transaction are written when it commits (engine/audit.py)."""
         now = clock.now()
         completed = spiff.is_completed(workflow)
         task_tree.prune(workflow)
@@ -508,24 +565,32 @@ class WorkflowService:
         instance.next_wake_at = None if instance.status != "running" else spiff.next_wake_at(workflow)
         if completed and instance.completed_at is None:
             instance.completed_at = now
-        try:
-            # Flush now, guarded by the lock version: a writer that lost the race stops here, and its whole
-            # transaction rolls back.
-            session.flush()
-        except StaleDataError:
-            raise Conflict("Someone else changed this case at the same moment. Reload and try again.") from None
         opened = self._project(session, instance, workflow, runtime)
-        if record is not None:
-            record()
         if instance.status == "completed":
             audit.append(session, "instance.completed", actor_id=None, case_id=instance.case_id,
                          instance_id=instance.id, detail={"process_id": instance.process_id})
         return Outcome(instance.id, instance.case_id, opened, completed)
 
     def _project(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime) -> list[Task]:
-        """Bring the instance's rows in the tasks table in line with the workflow's ready user tasks."""
+        """Bring the instance's rows in the tasks table in line with the workflow's ready user tasks, and
+        write them with the instance's new state in one flush."""
+        with session.no_autoflush:  # nothing is written until the one flush below
+            opened = self._project_rows(session, instance, workflow, runtime)
+        try:
+            # Guarded by the lock version: a writer that lost the race stops here, and its whole transaction
+            # rolls back.
+            session.flush()
+        except StaleDataError:
+            raise Conflict("Someone else changed this case at the same moment. Reload and try again.") from None
+        outbox.tasks_opened(session, opened, runtime.case.reference if runtime.case else None,
+                            self.catalogue.personal_roles)
+        return opened
+
+    def _project_rows(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime) -> list[Task]:
+        """Close the rows of tasks that are no longer ready and add rows for newly ready ones; the new rows."""
+        # A row this transaction already closed (the task just completed) is not open any more.
         open_rows = {row.id: row for row in session.scalars(
-            select(Task).where(Task.instance_id == instance.id, Task.status == "open"))}
+            select(Task).where(Task.instance_id == instance.id, Task.status == "open")) if row.status == "open"}
         ready = {t.id: t for t in spiff.ready_user_tasks(workflow)}
         now = clock.now()
         for task_id, row in open_rows.items():
@@ -546,9 +611,6 @@ class WorkflowService:
                                                                    task.data))
             session.add(row)
             opened.append(row)
-        session.flush()
-        outbox.tasks_opened(session, opened, runtime.case.reference if runtime.case else None,
-                            self.catalogue.personal_roles)
         return opened
 
     def _committed(self) -> None:

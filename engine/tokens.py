@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, String, select
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine import clock
 from engine.errors import EngineError, NotFound
-from engine.models import Base, User
+from engine.models import Base, User, UserRole
 
 PREFIX = "cs_"
 MAX_NAME_LENGTH = 100
@@ -75,6 +76,32 @@ def revoke(session: Session, token_id: int, *, user_id: int) -> ApiToken:
     return token
 
 
+@dataclass(frozen=True)
+class Holder:
+    """Whom a live token acts for: its active user and their roles now, and whether this use is due to be
+    recorded (see `touch`)."""
+
+    user_id: int
+    email: str
+    roles: frozenset[str]
+    needs_touch: bool
+
+
+def holder(session: Session, secret: str) -> Holder | None:
+    """The active user a live token belongs to, with their roles, or None: one statement, reads only."""
+    if not _plausible(secret):
+        return None
+    rows = session.execute(
+        select(User.id, User.email, ApiToken.last_used_at, UserRole.role)
+        .join(ApiToken, ApiToken.user_id == User.id).outerjoin(UserRole, UserRole.user_id == User.id)
+        .where(ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None), User.active)).all()
+    if not rows:
+        return None
+    user_id, email, last_used_at, _role = rows[0]
+    return Holder(user_id, email, frozenset(r.role for r in rows if r.role is not None),
+                  last_used_at is None or clock.now() - last_used_at >= TOUCH_INTERVAL)
+
+
 def authenticate(session: Session, secret: str) -> User | None:
     """The active user a live token belongs to, or None. Reads only; see `touch`."""
     token = _live_token(session, secret)
@@ -97,8 +124,12 @@ def touch(session: Session, secret: str) -> None:
         token.last_used_at = clock.now()
 
 
+def _plausible(secret: str) -> bool:
+    return bool(secret) and secret.startswith(PREFIX) and len(secret) <= 200
+
+
 def _live_token(session: Session, secret: str) -> ApiToken | None:
-    if not secret or not secret.startswith(PREFIX) or len(secret) > 200:
+    if not _plausible(secret):
         return None
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
     return None if token is None or token.revoked_at is not None else token

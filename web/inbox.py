@@ -51,7 +51,7 @@ def _due_before(choice: str) -> Any:
 
 
 def _process_names() -> dict[str, str]:
-    return {m.process_id: m.name for m in workflow().process_models()}
+    return workflow().process_names()
 
 
 @bp.get("/inbox")
@@ -66,14 +66,13 @@ def index() -> str:
     due = due if due in DUE_FILTERS else ""
     page_number = request.args.get("page", "1")
     page_number = int(page_number) if page_number.isdigit() and 0 < int(page_number) < 10_000 else 1
-    actor = me().actor
-    counts = workflow().count_tasks([scope for scope, _label in tabs], actor)
-    page = workflow().tasks(TaskQuery(scope=tab, process_id=process or None, due_before=_due_before(due),
-                                      page=page_number, per_page=PER_PAGE), actor)
-    processes = _process_names()
-    references = records.case_references(database(), {t.case_id for t in page.tasks if t.case_id})
-    return render_template("inbox/index.html", tabs=tabs, tab=tab, counts=counts, page=page, process=process,
-                           due=due, processes=processes, references=references,
+    # One read for the whole page: counts, tasks, their case references and the process names.
+    view = workflow().inbox(TaskQuery(scope=tab, process_id=process or None, due_before=_due_before(due),
+                                      page=page_number, per_page=PER_PAGE), me().actor,
+                            [scope for scope, _label in tabs])
+    page = view.page
+    return render_template("inbox/index.html", tabs=tabs, tab=tab, counts=view.counts, page=page, process=process,
+                           due=due, processes=view.process_names, references=page.references,
                            pagination=_pagination(page, tab, process, due))
 
 

@@ -128,3 +128,21 @@ def test_task_lists_page(client, person, open_case):
         open_case(councillor)
     page = client.get("/api/v1/tasks?scope=claimable&per_page=2&page=2", headers=officer.headers).get_json()
     assert (page["total"], page["pages"], page["page"], len(page["tasks"])) == (3, 2, 2, 1)
+
+
+def test_a_task_the_caller_may_not_see_is_not_found_whatever_the_body(client, person, open_case, problem):
+    """Need-to-know is checked inside the write, after the body; a bad body must still not reveal the task."""
+    police = person(POLICE_LIAISON)
+    task_id = open_case(person(COUNCILLOR)).task_ids[0]
+    for body in ({"unexpected": True}, {"data": "not an object"}, []):
+        problem(client.post(f"/api/v1/tasks/{task_id}/complete", json=body, headers=police.headers), 404)
+    problem(client.post(f"/api/v1/tasks/{task_id}/complete", data="not json", headers=police.headers), 404)
+    problem(client.post("/api/v1/tasks/no-such-task/complete", json={"data": {}}, headers=police.headers), 404)
+
+
+def test_a_bad_body_on_a_visible_task_names_the_field(client, person, open_case, problem):
+    officer = person(SUPPORT_OFFICER)
+    task_id = open_case(person(COUNCILLOR)).task_ids[0]
+    assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=officer.headers).status_code == 200
+    problem(client.post(f"/api/v1/tasks/{task_id}/complete", json={"unexpected": True}, headers=officer.headers),
+            422, field="data")

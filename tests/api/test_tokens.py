@@ -109,3 +109,9 @@ def test_a_token_needs_a_name(workflow, person):
                 assert error.field == "name"
             else:
                 raise AssertionError(f"a token was made with the name {name!r}")
+
+
+def test_a_token_of_someone_holding_no_role_still_names_its_owner(client, person):
+    nobody = person()
+    page = client.get("/api/v1/tasks", headers=nobody.headers)
+    assert page.status_code == 200 and page.get_json()["tasks"] == []

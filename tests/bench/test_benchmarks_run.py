@@ -18,7 +18,7 @@ def run_module(module: str, *arguments: str) -> subprocess.CompletedProcess[str]
                           timeout=280, check=False)
 
 
-@pytest.mark.parametrize("benchmark", ["inbox", "growth", "throughput"])
+@pytest.mark.parametrize("benchmark", ["engine", "inbox", "growth", "throughput"])
 def test_benchmark_runs_at_quick_size_and_reports_figures(benchmark: str, tmp_path: Path) -> None:
     figures_file = tmp_path / "figures.json"
     result = run_module(f"bench.{benchmark}", "--quick", "--json", str(figures_file))

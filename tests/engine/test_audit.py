@@ -86,3 +86,43 @@ def test_a_rewritten_event_with_a_recomputed_hash_still_breaks_the_next_link(ser
     report = service.verify_audit()
     assert report.broken_at == 5
     assert report.reason == "event 5 does not follow event 4"
+
+
+def test_events_are_written_when_their_transaction_commits_and_never_if_it_rolls_back(service, database, history):
+    from engine import audit
+
+    before = service.verify_audit().events
+    with pytest.raises(RuntimeError), database.write() as session:
+        audit.append(session, "case.note_added", actor_id=None, detail={"note": "never saved"})
+        raise RuntimeError("the change fails after the event was appended")
+    assert service.verify_audit().events == before
+    with database.write() as session:
+        for number in range(3):
+            audit.append(session, "case.note_added", actor_id=None, detail={"note": number})
+    report = service.verify_audit()
+    assert report.intact and report.events == before + 3
+    notes = [e for e in service.history() if e.action == "case.note_added"]
+    assert [e.detail["note"] for e in notes] == [0, 1, 2]
+    assert [e.id for e in notes] == [before + 1, before + 2, before + 3]
+
+
+def test_writers_at_the_same_moment_keep_one_unbroken_chain(service, database, deploy, officer, system):
+    """Each transaction takes its place at the end of the chain as it commits; racing writers queue there
+    instead of forking it."""
+    from tests.engine.test_concurrency import race, second_service
+
+    deploy("simple.bpmn")
+    triages = [service.start("simple", {}, system).opened[0] for _ in range(6)]
+    others = [second_service(database) for _ in range(3)]
+    try:
+        for round_start in range(0, 6, 3):
+            calls = [lambda s=s, t=t: s.claim(t.id, officer)
+                     for s, t in zip(others, triages[round_start:round_start + 3], strict=True)]
+            results = race(*calls)
+            assert not [r for r in results if isinstance(r, Exception)], results
+    finally:
+        for other in others:
+            other.db.dispose()
+    report = service.verify_audit()
+    assert report.intact, report.reason
+    assert report.events == 1 + 6 + 6  # deployed, six started, six claimed

@@ -3,6 +3,8 @@ can go wrong getting a clear message while nothing changes."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import time_machine
 
@@ -10,6 +12,7 @@ from engine.models import User
 from engine.people import create_user
 from processes.roles import ROLES
 from tests.web.conftest import actor
+from web.app import create_app
 
 
 @pytest.fixture
@@ -141,3 +144,19 @@ def test_the_case_page_shows_what_happens_next_and_the_timeline(client_as, claim
     councillor = client_as("councillor").get(f"/cases/{reference}").get_data(as_text=True)
     assert "Done: Acknowledge and triage" in councillor
     assert "Your police liaison is working on: Refer to police" in councillor
+
+
+def test_each_claim_button_in_the_inbox_carries_the_form_token(database, tmp_path, ids, open_case):
+    """The page makes the token once and puts it in every row's form."""
+    from tests.web.conftest import app_config
+
+    app = create_app(app_config(database, tmp_path, WTF_CSRF_ENABLED=True))
+    first, _ = open_case()
+    second, _ = open_case()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(ids["support-officer"])
+    page = client.get("/inbox?tab=claimable").get_data(as_text=True)
+    tokens = re.findall(r'name="csrf_token" value="([^"]+)"', page)
+    assert first in page and second in page
+    assert len(tokens) >= 2 and len(set(tokens)) == 1 and page.count(">Claim<span") == 2

@@ -41,15 +41,14 @@ def authenticate(header: str | None) -> Caller:
         raise ApiProblem(401, "unauthorised", _("Only bearer tokens are accepted: Authorization: Bearer <token>."),
                          headers={"WWW-Authenticate": _CHALLENGE})
     secret = secret.strip()
-    # A read first: only a token not used for a while costs a write (on SQLite, the database's write lock).
-    with workflow().db.read() as session:
-        user = tokens.authenticate(session, secret)
-        if user is None:
-            raise ApiProblem(401, "unauthorised", _("This API token is not valid, or it has been revoked."),
-                             headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'})
-        found = Caller(user.id, user.email, Actor.of(user))
-        stale = tokens.needs_touch(session, secret)
-    if stale:
+    # A read first, of one statement: only a token not used for a while costs a write (on SQLite, the
+    # database's write lock).
+    with workflow().db.lookup() as session:
+        holder = tokens.holder(session, secret)
+    if holder is None:
+        raise ApiProblem(401, "unauthorised", _("This API token is not valid, or it has been revoked."),
+                         headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'})
+    if holder.needs_touch:
         with workflow().db.write() as session:
             tokens.touch(session, secret)
-    return found
+    return Caller(holder.user_id, holder.email, Actor(holder.user_id, holder.roles))

@@ -63,13 +63,25 @@ def json_body() -> Any:
                                             reason=str(error))) from None
 
 
+_VALIDATORS: dict[str, Draft202012Validator] = {}
+
+
+def _validator(name: str) -> Draft202012Validator:
+    """The checker for one request schema, made once: what a body must be does not change with the
+    language the descriptions are in."""
+    validator = _VALIDATORS.get(name)
+    if validator is None:
+        validator = _VALIDATORS[name] = Draft202012Validator(request_schema(name))
+    return validator
+
+
 def validated_body(name: str) -> dict[str, Any]:
     """The JSON body checked against the request schema `name` in the OpenAPI description."""
     body = json_body()
     if not isinstance(body, dict):
         raise ApiProblem(400, "bad-request", _("The body must be a JSON object."))
     errors: dict[str, str] = {}
-    for error in Draft202012Validator(request_schema(name)).iter_errors(body):
+    for error in _validator(name).iter_errors(body):
         path = [str(p) for p in error.absolute_path]
         message = error.message
         if error.validator == "required":

@@ -4,7 +4,8 @@ service once, and returns a representation; errors are turned into problems by t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, url_for
@@ -148,11 +149,11 @@ def list_tasks() -> Response:
                       page=_int_argument("page", 1, 100_000), per_page=_int_argument("per_page", 25, MAX_PER_PAGE))
     # Claimable means a shared queue: never another councillor's or group's personal task.
     page = workflow().tasks(query, actor if scope == "mine" else access.queue_actor(actor))
-    return jsonify(representations.task_page(page, actor, _references(page.tasks)))
+    return jsonify(representations.task_page(page, actor, page.references))
 
 
 def _references(rows: list[Task]) -> dict[int, str]:
-    with workflow().db.read() as session:
+    with workflow().db.lookup() as session:
         return reads.case_references(session, [r.case_id for r in rows])
 
 
@@ -172,24 +173,43 @@ def get_task(task_id: str) -> Response:
 
 @route("/tasks/<task_id>/claim", ["POST"])
 def claim_task(task_id: str) -> Response:
-    _visible_task(task_id)
-    row = workflow().claim(task_id, caller().actor)
-    return jsonify(representations.task(row, caller().actor, _references([row])))
+    actor = caller().actor
+    with _need_to_know(task_id) as visible:
+        row = workflow().claim(task_id, actor, visible=visible)
+    return jsonify(representations.task(row, actor, _references([row])))
 
 
 @route("/tasks/<task_id>/unclaim", ["POST"])
 def unclaim_task(task_id: str) -> Response:
-    _visible_task(task_id)
-    row = workflow().unclaim(task_id, caller().actor)
-    return jsonify(representations.task(row, caller().actor, _references([row])))
+    actor = caller().actor
+    with _need_to_know(task_id) as visible:
+        row = workflow().unclaim(task_id, actor, visible=visible)
+    return jsonify(representations.task(row, actor, _references([row])))
+
+
+@contextmanager
+def _need_to_know(task_id: str) -> Iterator[Callable[[Task], bool]]:
+    """The API's need-to-know rule for a write on one task, for the service to check on the locked row
+    inside the write's own transaction; a task the caller may not see is a 404 in the caller's language."""
+    plain_id(task_id, _("There is no such task."))
+    actor = caller().actor
+    try:
+        yield lambda row: access.may_see_task(row, actor)
+    except NotFound:
+        raise NotFound(_("There is no such task.")) from None
 
 
 @route("/tasks/<task_id>/complete", ["POST"])
 def complete_task(task_id: str) -> Response:
-    _visible_task(task_id)
-    body = validated_body("CompleteRequest")
     actor = caller().actor
-    outcome = workflow().complete_task(task_id, body["data"], actor)
+    plain_id(task_id, _("There is no such task."))
+    try:
+        body = validated_body("CompleteRequest")
+    except (ApiProblem, FormInvalid, HTTPException):
+        _visible_task(task_id)  # a task the caller may not see is a 404, whatever the body
+        raise
+    with _need_to_know(task_id) as visible:
+        outcome = workflow().complete_task(task_id, body["data"], actor, visible=visible)
     visible = {t.id for t in outcome.opened if access.may_see_task(t, actor)}
     return jsonify(representations.completion(task_id, outcome, actor, visible))
 

@@ -1,0 +1,59 @@
+"""What an inbox reads, in one go: tab counts, a page of tasks with their case references, and process
+names that follow every deploy; and the caller's own need-to-know rule checked inside a write."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine.errors import Conflict, NotFound
+from engine.models import Case
+from engine.service import TaskQuery
+
+
+def test_an_inbox_view_agrees_with_itself_and_sees_each_commit(service, database, deploy, officer, system):
+    deploy("simple.bpmn")
+    opened = [service.open_case({}, councillor_id=None, actor=system, process_id="simple") for _ in range(3)]
+    service.claim(opened[0].opened[0].id, officer)
+
+    view = service.inbox(TaskQuery(scope="claimable", per_page=2), officer, ["mine", "claimable", "all"])
+    assert view.counts == {"mine": 1, "claimable": 2, "all": 3}
+    assert view.page.total == 2 and len(view.page.tasks) == 2
+    with database.read() as session:
+        references = {c.id: c.reference for c in session.scalars(select(Case))}
+    assert view.page.references == {t.case_id: references[t.case_id] for t in view.page.tasks}
+    assert view.process_names == {"simple": "Simple triage"}
+
+    service.claim(opened[1].opened[0].id, officer)  # committed between two page views: the next one shows it
+    again = service.inbox(TaskQuery(scope="mine"), officer, ["mine", "claimable", "all"])
+    assert again.counts == {"mine": 2, "claimable": 1, "all": 3}
+    assert {t.id for t in again.page.tasks} == {opened[0].opened[0].id, opened[1].opened[0].id}
+
+
+def test_process_names_follow_a_new_deploy_at_once(service, deploy, diagram, system):
+    deploy("simple.bpmn")
+    assert service.process_names() == {"simple": "Simple triage"}
+    renamed = diagram("simple.bpmn")
+    content = renamed.content.replace(b'name="Simple triage"', b'name="Simple triage, renamed"')
+    assert content != renamed.content
+    deploy(type(renamed)(renamed.filename, content, {}))
+    assert service.process_names() == {"simple": "Simple triage, renamed"}
+
+
+def test_a_task_the_callers_own_rule_hides_is_not_found_and_unchanged(service, deploy, officer, system, probe):
+    deploy("simple.bpmn")
+    started = service.start("simple", {}, system)
+    triage = started.opened[0]
+    before = probe.snapshot(started.instance_id)
+    hidden = lambda row: False  # noqa: E731
+    with pytest.raises(NotFound):
+        service.claim(triage.id, officer, visible=hidden)
+    service.claim(triage.id, officer)
+    with pytest.raises(NotFound):
+        service.complete_task(triage.id, {"severity": "low"}, officer, visible=hidden)
+    with pytest.raises(NotFound):
+        service.unclaim(triage.id, officer, visible=hidden)
+    assert probe.snapshot(started.instance_id)["state"] == before["state"]
+    service.complete_task(triage.id, {"severity": "low"}, officer, visible=lambda row: True)
+    with pytest.raises(Conflict):
+        service.complete_task(triage.id, {"severity": "low"}, officer, visible=lambda row: True)
