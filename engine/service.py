@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, clock, deployment, forms, incidents, outbox, spiff, task_tree
@@ -302,7 +303,8 @@ class WorkflowService:
             audit.append(session, action, actor_id=actor.user_id, case_id=row.case_id,
                          instance_id=row.instance_id, task_id=task_id,
                          detail={"task": row.spec_name, "assignee_id": assignee})
-            row.assignee_id = assignee
+            # What the UPDATE above wrote, told to the row without marking it changed (no second UPDATE).
+            set_committed_value(row, "assignee_id", assignee)
         return row
 
     def _open_task_for_update(self, session: Session, task_id: str, actor: Actor,
