@@ -30,6 +30,7 @@ from bench import harness
 from bench.harness import Figure, say
 
 HERE = Path(__file__).resolve().parent
+PROFILES = HERE / "PROFILES.md"
 NOT_BENCHMARKS = {"__init__", "harness", "run", "profile", "gunicorn_profile"}
 # The order they run in (anything else found in bench/ runs after these, by name).
 ORDER = ["engine", "inbox", "timers", "throughput", "growth"]
@@ -200,6 +201,10 @@ def results(outcomes: list[Outcome], facts: dict[str, str], quick: bool) -> str:
               "| Benchmark | Figure | Value | Goal | Result |", "|---|---|---|---|---|"]
     lines += [f"| {o.name} | {_cell(f.name)} | {f.value:.4g} {_cell(f.unit)} | {_cell(f.goal)} | {_verdict(f)} |"
               for o, f in judged]
+    if PROFILES.exists():
+        lines += ["", "## Profiles and fixes", "",
+                  f"Where each missed goal's time went, what was changed, and the figures before and after: "
+                  f"[{PROFILES.name}]({PROFILES.name}). What is still missed, and why, is said there too."]
     for outcome in outcomes:
         lines += ["", f"## {outcome.name}" + (f": {outcome.title}" if outcome.title else ""), "",
                   f"`{' '.join(['python', *outcome.command[1:]])}`: exit {outcome.exit_code}, "
