@@ -1,21 +1,26 @@
 """The append-only audit log. Each event's hash covers its content and the previous event's hash, so an
-edited, removed or inserted row breaks the chain at that point and `verify` names it."""
+edited, removed or inserted row breaks the chain at that point and `verify` names it.
+
+Personal data an event carries (what someone submitted) is kept beside the chain, in `audit_payloads`, with
+only a salted digest of it in the chain: retention removes it (`forget_personal`) and the chain still
+verifies, and while it exists `verify` proves it unchanged."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy import event as orm_events
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.models import AuditEvent, AuditHead
+from engine.models import AuditEvent, AuditHead, AuditPayload
 
 GENESIS = "0" * 64
 
@@ -36,17 +41,39 @@ def _digest_of(id: int, at: datetime, actor_id: int | None, action: str, case_id
 
 def append(session: Session, action: str, *, actor_id: int | None, case_id: int | None = None,
            instance_id: int | None = None, task_id: str | None = None,
-           detail: dict[str, Any] | None = None) -> None:
+           detail: dict[str, Any] | None = None, personal: dict[str, Any] | None = None) -> None:
     """Add an event at the end of the chain, inside the caller's transaction: it is written, numbered and
-    hashed when that transaction commits (see `_write_pending`), or never if it rolls back."""
+    hashed when that transaction commits (see `_write_pending`), or never if it rolls back. `personal` is
+    kept beside the chain, for retention to remove."""
+    detail = json.loads(json.dumps(detail or {}, default=str))
     pending = session.info.setdefault(_PENDING, [])
-    pending.append({"at": clock.now(), "actor_id": actor_id, "action": action, "case_id": case_id,
-                    "instance_id": instance_id, "task_id": task_id,
-                    "detail": json.loads(json.dumps(detail or {}, default=str))})
+    payload = None
+    if personal:
+        payload = {"salt": secrets.token_hex(16), "data": json.loads(json.dumps(personal, default=str))}
+        detail[PERSONAL_DIGEST] = _personal_digest(payload["salt"], payload["data"])
+    pending.append(({"at": clock.now(), "actor_id": actor_id, "action": action, "case_id": case_id,
+                     "instance_id": instance_id, "task_id": task_id, "detail": detail}, payload))
+
+
+PERSONAL_DIGEST = "personal_sha256"
+
+
+def _personal_digest(salt: str, data: Any) -> str:
+    return hashlib.sha256((salt + json.dumps(data, sort_keys=True, separators=(",", ":"))).encode()).hexdigest()
+
+
+def forget_personal(session: Session, *, case_id: int, task_ids: Iterable[str] | None = None) -> int:
+    """Remove the personal data of a case's events (of only those tasks, if given); their place in the chain
+    stays. Returns how many events had some."""
+    events = select(AuditEvent.id).where(AuditEvent.case_id == case_id)
+    if task_ids is not None:
+        events = events.where(AuditEvent.task_id.in_(list(task_ids)))
+    return session.execute(delete(AuditPayload).where(AuditPayload.event_id.in_(events.scalar_subquery()))).rowcount
 
 
 _PENDING = "audit_events_pending"
 _EVENTS = AuditEvent.__table__
+_PAYLOADS = AuditPayload.__table__
 _HEAD = AuditHead.__table__
 _TAKE_NUMBERS = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + bindparam("count")) \
     .returning(_HEAD.c.seq, _HEAD.c.last_hash)
@@ -65,11 +92,13 @@ def _write_pending(session: Session) -> None:
     if not pending:
         return
     seq, prev_hash = session.execute(_TAKE_NUMBERS, {"count": len(pending)}).one()
-    rows = []
-    for number, row in enumerate(pending, start=seq - len(pending) + 1):
+    rows, payloads = [], []
+    for number, (row, payload) in enumerate(pending, start=seq - len(pending) + 1):
         row = {**row, "id": number, "prev_hash": prev_hash}
         row["hash"] = prev_hash = _digest_of(**row)
         rows.append(row)
+        if payload is not None:
+            payloads.append({"event_id": number, **payload})
     if session.get_bind().dialect.name == "postgresql":
         # One round trip for both, so the head's lock is held as briefly as the commit allows.
         parameters = {f"e{n}_{name}": value for n, row in enumerate(rows) for name, value in row.items()}
@@ -77,6 +106,8 @@ def _write_pending(session: Session) -> None:
     else:
         session.execute(insert(_EVENTS), rows)
         session.execute(_SET_HASH, {"hash": prev_hash})
+    if payloads:
+        session.execute(insert(_PAYLOADS), payloads)
 
 
 _WRITE_AND_MOVE_HEAD: dict[int, Any] = {}
@@ -129,6 +160,10 @@ def verify(session: Session, batch: int = 5000) -> ChainReport:
             return ChainReport(count, event.id, f"event {event.id} does not follow event {event.id - 1}")
         if _digest(event) != event.hash:
             return ChainReport(count, event.id, f"event {event.id} was changed after it was written")
+        payload = event.payload
+        if payload is not None and \
+                _personal_digest(payload.salt, payload.data) != (event.detail or {}).get(PERSONAL_DIGEST):
+            return ChainReport(count, event.id, f"the personal data of event {event.id} was changed")
         prev_hash, expected_id, count = event.hash, expected_id + 1, count + 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq != count or head.last_hash != prev_hash):

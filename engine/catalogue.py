@@ -61,6 +61,9 @@ class Catalogue:
     """Roles whose tasks always belong to one person (assigned by `assign`): never shared or claimable."""
     initial_data: frozenset[str] = frozenset()
     """Names every instance starts with (e.g. the case reference), so expressions may read them."""
+    audit_facts: frozenset[str] = frozenset()
+    """Form answers that are categories rather than personal data (a severity, say): the audit log keeps
+    them in its chain, for statistics, when retention removes a case's personal data."""
 
     @property
     def lane_roles_display(self) -> list[str]:

@@ -217,6 +217,27 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[AuditPayload | None] = relationship(
+        primaryjoin="AuditEvent.id == foreign(AuditPayload.event_id)", lazy="selectin", viewonly=True)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The personal data the event carried (what was submitted), or {} once retention removed it."""
+        return self.payload.data if self.payload is not None else {}
+
+
+class AuditPayload(Base):
+    """An audit event's personal data, outside the chain so that retention can remove it. The chain holds a
+    salted digest of it (`detail["personal_sha256"]`): verifying proves it unchanged while it exists, and
+    once it and its salt are gone the digest reveals nothing."""
+
+    __tablename__ = "audit_payloads"
+
+    # No foreign key: the chain, not the database, says which events exist, and `verify` must be able to
+    # report an event removed from under its payload.
+    event_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    salt: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]]
 
 
 class AuditHead(Base):

@@ -2,7 +2,8 @@
 
 `run_retention` (run daily by the scheduler) anonymises cases closed longer ago than
 `closed_case_retention_years` and deletes wellbeing notes `wellbeing_notes_retention_months` after wellbeing
-support ended. The audit log is never edited, so its hash chain keeps verifying: each anonymisation and
+support ended. Both also remove the personal data the audit log kept beside its chain for those events
+(`audit.forget_personal`); the chain itself is never edited, so it keeps verifying. Each anonymisation and
 deletion is recorded as a new event and marked in `case_retention`, and every export or page that shows a
 case's content asks `withheld(...)` first and leaves out what retention has removed.
 """
@@ -132,6 +133,7 @@ def _anonymise(session: Session, case: Case, remove_document: Callable[[str], No
         session.delete(document)
     session.execute(delete(OutboxMessage).where(OutboxMessage.case_id == case.id,
                                                 OutboxMessage.status.in_(("sent", "failed"))))
+    audit.forget_personal(session, case_id=case.id)
     case.councillor_id = case.reported_by_id = None
     return ANONYMISED
 
@@ -177,6 +179,8 @@ def _delete_wellbeing_notes(session: Session, case: Case) -> str | None:
     keys = wellbeing_fields(session, case.id)
     for instance in session.scalars(select(Instance).where(Instance.case_id == case.id)):
         instance.state = _scrubbed(instance.state, keys=keys)
+    audit.forget_personal(session, case_id=case.id, task_ids=session.scalars(
+        select(Task.id).where(Task.case_id == case.id, Task.process_id == WELLBEING_PROCESS)).all())
     return WELLBEING_DELETED
 
 

@@ -238,7 +238,8 @@ class WorkflowService:
         runtime.instance_id = instance.id
         audit.append(session, "instance.started", actor_id=actor.user_id, case_id=instance.case_id,
                      instance_id=instance.id,
-                     detail={"process_id": process_id, "version": version.version, "data": initial})
+                     detail={"process_id": process_id, "version": version.version, "facts": self._facts(initial)},
+                     personal=initial)
         spiff.run_engine_steps(workflow)
         return self._save(session, instance, workflow, runtime)
 
@@ -261,7 +262,8 @@ class WorkflowService:
             row.status, row.completed_at, row.completed_by_id = "completed", clock.now(), actor.user_id
             audit.append(session, "task.completed", actor_id=actor.user_id, case_id=instance.case_id,
                          instance_id=instance.id, task_id=task_id,
-                         detail={"task": row.spec_name, "title": row.title, "data": submitted})
+                         detail={"task": row.spec_name, "title": row.title, "facts": self._facts(submitted)},
+                         personal=submitted)
             outcome = self._save(session, instance, workflow, runtime)
         self._committed()
         return outcome
@@ -618,6 +620,11 @@ class WorkflowService:
     def _committed(self) -> None:
         if self.after_commit is not None:
             self.after_commit()
+
+    def _facts(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The answers that are categories, not personal data: they stay in the audit log for the
+        statistics after retention removes the rest."""
+        return {name: data[name] for name in self.catalogue.audit_facts if name in data}
 
     def _static_helpers(self) -> dict[str, Any]:
         return deadline_helpers(WorkingCalendar(self.catalogue.settings.get("bank_holiday_region",

@@ -104,7 +104,8 @@ def _event(event: AuditEvent, names: dict[int, str], *, with_data: bool) -> dict
                             "by": names.get(event.actor_id) if event.actor_id else None,
                             "task": detail.get("title") or detail.get("task")}
     if with_data:
-        item["data"] = detail.get("data", {k: v for k, v in detail.items() if k not in ("title", "task")})
+        item["data"] = event.data or {k: v for k, v in detail.items()
+                                      if k not in ("title", "task", "facts", audit.PERSONAL_DIGEST)}
     return {k: v for k, v in item.items() if v is not None}
 
 

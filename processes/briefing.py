@@ -19,6 +19,9 @@ from engine.retention import wellbeing_running
 from processes.register import OffenderCase
 
 TRIAGE_TASKS = frozenset({"triage", "plan_further_action"})
+STATISTICS_FIELDS = frozenset({"category", "severity", "source", "police_status"})
+"""The answers the figures count: categories, never personal data, so the audit log keeps them after a case
+is anonymised (the engine's `Catalogue.audit_facts`)."""
 FIRST_TRIAGE = "triage"
 POLICE_FOLLOW_UP = "follow_up"
 STILL_OPEN_POLICE_STATUS = "investigating"
@@ -64,7 +67,7 @@ def figures(session: Session, period_from: date, period_to: date) -> Figures:
                                                       AuditEvent.case_id.in_(list(cases)))
                              .order_by(AuditEvent.id)) if cases else []
     for event in events:
-        task, data = event.detail.get("task"), event.detail.get("data") or {}
+        task, data = event.detail.get("task"), event.detail.get("facts") or {}
         if task in TRIAGE_TASKS:
             triage[event.case_id] = data  # a later re-triage replaces the first one's answers
         elif task == POLICE_FOLLOW_UP and data.get("police_status") not in (None, STILL_OPEN_POLICE_STATUS):

@@ -32,7 +32,7 @@ def report_summary(case_id: int) -> list[dict[str, Any]]:
     started = next((e for e in workflow().history(case_id=case_id) if e.action == "instance.started"), None)
     if started is None:
         return []
-    data = started.detail.get("data") or {}
+    data = started.data
     schema, ui = report_form()
     return [{"key": {"text": q.label}, "value": {"text": answer_text(q, data[q.name]),
                                                    "classes": "app-pre-wrap"}}
@@ -55,7 +55,7 @@ def show(reference: str) -> str:
     with database().read() as session:
         anonymised = retention.ANONYMISED in retention.withheld(session, [case.id]).get(case.id, set())
     if anonymised:
-        # The audit log keeps what was submitted, but an anonymised case's content is never shown again.
+        # Retention removed what was submitted; the steps that remain say nothing about the case.
         events = [e for e in events if e.action.startswith(("instance.", "case."))]
     notes = {n.id: n for n in records.notes(database(), case.id)} if access.as_officer else {}
     people = records.names(database(), {e.actor_id for e in events if e.actor_id}

@@ -3,6 +3,8 @@ found and named."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import delete, select, update
 
@@ -31,14 +33,14 @@ def test_a_normal_history_verifies(service, history, officer):
                                           "task.completed", "instance.completed"]
     completed = events[2]
     assert completed.actor_id == officer.user_id
-    assert completed.detail["data"] == {"severity": "low"}
+    assert completed.data == {"severity": "low"}
     assert completed.detail["task"] == "triage"
 
 
 def test_an_edited_event_is_detected_and_named(service, database, history):
     with database.write() as session:
         session.execute(update(AuditEvent).where(AuditEvent.id == 4)
-                        .values(detail={"task": "triage", "data": {"severity": "high"}}))
+                        .values(detail={"task": "triage", "facts": {"severity": "high"}}))
     report = service.verify_audit()
     assert not report.intact
     assert report.broken_at == 4
@@ -81,7 +83,7 @@ def test_a_rewritten_event_with_a_recomputed_hash_still_breaks_the_next_link(ser
 
     with database.write() as session:
         event = session.scalar(select(AuditEvent).where(AuditEvent.id == 4))
-        event.detail = {"task": "triage", "data": {"severity": "severe"}}
+        event.detail = {**event.detail, "task": "a task that never ran"}
         event.hash = _digest(event)
     report = service.verify_audit()
     assert report.broken_at == 5
@@ -126,3 +128,28 @@ def test_writers_at_the_same_moment_keep_one_unbroken_chain(service, database, d
     report = service.verify_audit()
     assert report.intact, report.reason
     assert report.events == 1 + 6 + 6  # deployed, six started, six claimed
+
+
+def test_personal_data_is_kept_beside_the_chain_and_a_change_to_it_is_detected(service, database, history):
+    from engine.models import AuditPayload
+
+    events = service.history(instance_id=history.instance_id)
+    assert "Closed" not in json.dumps([e.detail for e in events])  # the note is not in the chain
+    completed = next(e for e in events if e.action == "task.completed")
+    assert completed.data == {"severity": "low"}
+    with database.write() as session:
+        session.execute(update(AuditPayload).where(AuditPayload.event_id == completed.id)
+                        .values(data={"severity": "high"}))
+    report = service.verify_audit()
+    assert (report.broken_at, report.reason) == (completed.id,
+                                                  f"the personal data of event {completed.id} was changed")
+
+
+def test_forgetting_a_cases_personal_data_leaves_the_chain_whole(service, database, history):
+    from engine import audit
+
+    case_id = service.history(instance_id=history.instance_id)[0].case_id
+    with database.write() as session:
+        assert audit.forget_personal(session, case_id=case_id) == 3  # the start and two completions
+    assert all(e.data == {} for e in service.history(instance_id=history.instance_id))
+    assert service.verify_audit().intact

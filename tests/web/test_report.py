@@ -41,9 +41,9 @@ def test_a_councillor_reports_an_incident_and_gets_a_case_reference(client_as, w
     case = records.cases_of_councillor(database, ids["councillor"])[0]
     assert "Report sent" in sent and case.reference in sent
     started = next(e for e in workflow.history(case_id=case.id) if e.action == "instance.started")
-    assert started.detail["data"]["how"] == "social_media"
-    assert started.detail["data"]["incident_date"] == "2026-03-03"
-    assert "severity" not in started.detail["data"]
+    assert started.data["how"] == "social_media"
+    assert started.data["incident_date"] == "2026-03-03"
+    assert "severity" not in started.data
     assert councillor.get("/report/check").status_code == 200  # a fresh, empty draft
     assert "Acknowledge and triage" in client_as("support-officer").get("/inbox?tab=claimable").get_data(
         as_text=True)
@@ -61,7 +61,7 @@ def test_saying_you_are_in_danger_shows_call_999_now_and_opens_a_severe_case(cli
     assert "Call 999 now." in sent
     case = records.cases_of_councillor(database, ids["councillor"])[0]
     started = next(e for e in workflow.history(case_id=case.id) if e.action == "instance.started")
-    assert started.detail["data"]["severity"] == "severe"
+    assert started.data["severity"] == "severe"
 
 
 @pytest.mark.parametrize("slug, data, field, message", [
