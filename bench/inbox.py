@@ -216,10 +216,10 @@ def load(db: Database, size: Size) -> People:
                                   (Instance.__table__, INSTANCE_COLUMNS, size.instances),
                                   (Task.__table__, TASK_COLUMNS, size.tasks)):
         loader(db, table, columns, generators[table.name], Progress(table.name, total, every=max(BATCH, total // 10)))
-    with db.engine.connect() as connection:
-        # Fresh statistics, as autovacuum (PostgreSQL) or `PRAGMA optimize` (SQLite) would keep them.
-        connection.exec_driver_sql("ANALYZE")
-        connection.commit()
+    # Fresh statistics, and on PostgreSQL a visibility map, as autovacuum (which vacuums a table after many
+    # inserts) or `PRAGMA optimize` (SQLite) would keep them.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE" if db.is_sqlite else "VACUUM ANALYZE")
     say(f"  loaded in {time.perf_counter() - started:.1f} s")
     return people
 

@@ -57,3 +57,25 @@ def test_a_task_the_callers_own_rule_hides_is_not_found_and_unchanged(service, d
     service.complete_task(triage.id, {"severity": "low"}, officer, visible=lambda row: True)
     with pytest.raises(Conflict):
         service.complete_task(triage.id, {"severity": "low"}, officer, visible=lambda row: True)
+
+
+def test_a_page_lists_the_soonest_due_first_and_tasks_without_a_deadline_last(service, database, deploy, officer,
+                                                                               system):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from engine.models import Task
+
+    deploy("simple.bpmn")
+    ids = [service.start("simple", {}, system).opened[0].id for _ in range(4)]
+    due = {ids[0]: None, ids[1]: datetime(2026, 5, 1, tzinfo=UTC), ids[2]: datetime(2026, 3, 1, tzinfo=UTC),
+           ids[3]: None}
+    with database.write() as session:
+        for task_id, at in due.items():
+            session.execute(update(Task).where(Task.id == task_id).values(due_at=at))
+    listed = [t.id for t in service.tasks(TaskQuery(scope="claimable"), officer).tasks]
+    assert listed[:2] == [ids[2], ids[1]]
+    assert set(listed[2:]) == {ids[0], ids[3]}
+    first_page = service.tasks(TaskQuery(scope="claimable", per_page=3), officer).tasks
+    assert [t.id for t in first_page][:2] == [ids[2], ids[1]] and first_page[2].due_at is None
