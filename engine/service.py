@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -99,6 +99,17 @@ class Outcome:
     case_id: int | None
     opened: list[Task] = field(default_factory=list)
     completed: bool = False
+
+
+# The statements every completion and timer runs, made once: building an expression costs more than
+# SQLAlchemy's compiled-statement cache saves when it is built anew for each call.
+_TASK_WITH_INSTANCE = (select(Task, Instance, Case).join(Instance, Instance.id == Task.instance_id)
+                       .outerjoin(Case, Case.id == Instance.case_id)
+                       .where(Task.id == bindparam("task_id")).with_for_update(of=Task))
+_OPEN_TASKS_OF_INSTANCE = select(Task).where(Task.instance_id == bindparam("instance_id"), Task.status == "open")
+_DUE_INSTANCE = (select(Instance).where(Instance.id == bindparam("instance_id"), Instance.status == "running",
+                                        Instance.next_wake_at < bindparam("now", type_=Instance.next_wake_at.type))
+                 .with_for_update(skip_locked=True))
 
 
 class WorkflowService:
@@ -319,10 +330,7 @@ class WorkflowService:
     def _open_task_with_instance(self, session: Session, task_id: str, actor: Actor,
                                  visible: Callable[[Task], bool] | None) -> tuple[Task, Instance, Case | None]:
         """The task (locked, as `_open_task_for_update`), its instance and its case, in one statement."""
-        found = session.execute(
-            select(Task, Instance, Case).join(Instance, Instance.id == Task.instance_id)
-            .outerjoin(Case, Case.id == Instance.case_id)
-            .where(Task.id == _task_key(task_id)).with_for_update(of=Task)).one_or_none()
+        found = session.execute(_TASK_WITH_INSTANCE, {"task_id": _task_key(task_id)}).one_or_none()
         if found is None or (visible is not None and not visible(found[0])):
             raise NotFound("There is no such task.")
         row, instance, case = found
@@ -428,10 +436,7 @@ class WorkflowService:
         has it, or the step failed (then it is retried later, and becomes an incident after the last try)."""
         try:
             with self.db.write() as session:
-                instance = session.scalar(
-                    select(Instance).where(Instance.id == instance_id, Instance.status == "running",
-                                           Instance.next_wake_at < clock.now())
-                    .with_for_update(skip_locked=True))
+                instance = session.scalar(_DUE_INSTANCE, {"instance_id": instance_id, "now": clock.now()})
                 if instance is None:
                     return False
                 runtime = _Runtime(self, session, self._case(session, instance), instance.id, Actor.system())
@@ -593,8 +598,8 @@ class WorkflowService:
     def _project_rows(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime) -> list[Task]:
         """Close the rows of tasks that are no longer ready and add rows for newly ready ones; the new rows."""
         # A row this transaction already closed (the task just completed) is not open any more.
-        open_rows = {row.id: row for row in session.scalars(
-            select(Task).where(Task.instance_id == instance.id, Task.status == "open")) if row.status == "open"}
+        open_rows = {row.id: row for row in session.scalars(_OPEN_TASKS_OF_INSTANCE, {"instance_id": instance.id})
+                     if row.status == "open"}
         ready = {t.id: t for t in spiff.ready_user_tasks(workflow)}
         now = clock.now()
         for task_id, row in open_rows.items():

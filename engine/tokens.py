@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from engine import clock
@@ -87,14 +87,16 @@ class Holder:
     needs_touch: bool
 
 
+_HOLDER = (select(User.id, User.email, ApiToken.last_used_at, UserRole.role)
+           .join(ApiToken, ApiToken.user_id == User.id).outerjoin(UserRole, UserRole.user_id == User.id)
+           .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None), User.active))
+
+
 def holder(session: Session, secret: str) -> Holder | None:
     """The active user a live token belongs to, with their roles, or None: one statement, reads only."""
     if not _plausible(secret):
         return None
-    rows = session.execute(
-        select(User.id, User.email, ApiToken.last_used_at, UserRole.role)
-        .join(ApiToken, ApiToken.user_id == User.id).outerjoin(UserRole, UserRole.user_id == User.id)
-        .where(ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None), User.active)).all()
+    rows = session.execute(_HOLDER, {"token_hash": _digest(secret)}).all()
     if not rows:
         return None
     user_id, email, last_used_at, _role = rows[0]
