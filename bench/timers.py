@@ -11,6 +11,9 @@ Measures (goals from the scheduler issue):
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -78,9 +81,16 @@ def fill(service: WorkflowService, waiting: int, due: int) -> None:
 def main() -> None:
     waiting = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     due = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
-    import os
-
     folder = Path(tempfile.mkdtemp(prefix="cs-bench-"))
+    # Stopped from outside, still remove the folder (the `finally` below runs).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        run(folder, waiting, due)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(folder: Path, waiting: int, due: int) -> None:
     url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.db'}"
     db = Database(url)
     db.upgrade()
@@ -134,7 +144,6 @@ def main() -> None:
     print(f"3. One timer: due {due_at:%H:%M:%S.%f}, committed {fired_at:%H:%M:%S.%f}: "
           f"{(fired_at - due_at).total_seconds() * 1000:.0f} ms late (goal ≤ 1000 ms; now {clock.now():%H:%M:%S})")
     db.dispose()
-
 
 if __name__ == "__main__":
     main()

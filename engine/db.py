@@ -29,7 +29,10 @@ class Database:
         self.engine = self._create_engine(url, echo)
         self._writer = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
-        self._looker = sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+        # On SQLite a lookup is an ordinary read: BEGIN and COMMIT cost no round trip there, and switching a
+        # pooled connection to autocommit and back would undo the driver setting made in `_pragmas`.
+        self._looker = sessionmaker(self.engine if self.is_sqlite
+                                    else self.engine.execution_options(isolation_level="AUTOCOMMIT"),
                                     expire_on_commit=False)
         event.listen(self._looker, "before_flush", _refuse_writes)
 
@@ -77,9 +80,9 @@ class Database:
 
     @contextmanager
     def lookup(self) -> Iterator[Session]:
-        """A session for a read of one statement, in autocommit: no BEGIN and COMMIT around it (two round
-        trips fewer on PostgreSQL). Statements in one lookup do not share a snapshot; use `read` when they
-        must agree. Never write through it."""
+        """A session for a read of one statement, in autocommit on PostgreSQL: no BEGIN and COMMIT around it
+        (two round trips fewer). Statements in one lookup need not share a snapshot; use `read` when they
+        must agree. It refuses to write."""
         with self._looker() as session:
             yield session
 

@@ -41,6 +41,8 @@ def test_a_lookup_leaves_its_connection_ready_for_a_transaction(database: Databa
             raise RuntimeError("roll back")
         with database.read() as session:
             assert session.get(Setting, "closure_reminder_working_days") is None
+            if database.is_sqlite:  # still the driver setting `_pragmas` made: SQLAlchemy's BEGIN is the only one
+                assert session.connection().connection.driver_connection.isolation_level is None
 
 
 def _backend_pid(database: Database) -> int:
