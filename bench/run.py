@@ -50,6 +50,9 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     output: list[str] = field(default_factory=list)
     title: str = ""
+    load: str = ""
+    """The machine's 1-minute load average when the benchmark started and when it ended: on a shared
+    machine, how busy it was says how far to trust the figures."""
 
 
 def discover(only: list[str] | None) -> list[str]:
@@ -75,6 +78,7 @@ def run_one(name: str, quick: bool) -> Outcome:
         command = command_for(name, quick, json_path)
         say(f"\n#### {name}: {' '.join(command[1:])}")
         started = time.perf_counter()
+        load_before = _load_average()
         output: list[str] = []
         process = subprocess.Popen(command, cwd=harness.ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -88,7 +92,8 @@ def run_one(name: str, quick: bool) -> Outcome:
                 output.append(f"(stopped: took longer than {TIMEOUT_S['quick' if quick else 'full']} s)")
                 break
         exit_code = process.wait()
-        outcome = Outcome(name, command, time.perf_counter() - started, exit_code, output=output)
+        outcome = Outcome(name, command, time.perf_counter() - started, exit_code, output=output,
+                          load=f"{load_before} → {_load_average()}")
         if json_path.exists():
             document = json.loads(json_path.read_text())
             outcome.title = document.get("title", "")
@@ -97,6 +102,13 @@ def run_one(name: str, quick: bool) -> Outcome:
         elif name in READERS:
             outcome.figures = READERS[name]("\n".join(output))
     return outcome
+
+
+def _load_average() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
 
 
 def _timers_figures(text: str) -> list[Figure]:
@@ -208,7 +220,7 @@ def results(outcomes: list[Outcome], facts: dict[str, str], quick: bool) -> str:
     for outcome in outcomes:
         lines += ["", f"## {outcome.name}" + (f": {outcome.title}" if outcome.title else ""), "",
                   f"`{' '.join(['python', *outcome.command[1:]])}`: exit {outcome.exit_code}, "
-                  f"{outcome.seconds:.0f} s.", ""]
+                  f"{outcome.seconds:.0f} s, load average {outcome.load} on {os.cpu_count()} CPUs.", ""]
         if outcome.figures:
             lines += ["| Figure | Value | Goal | Result |", "|---|---|---|---|"]
             lines += [f"| {_cell(f.name)} | {f.value:.4g} {_cell(f.unit)} | {_cell(f.goal)} | {_verdict(f)} |"
