@@ -174,16 +174,16 @@ def get_task(task_id: str) -> Response:
 @route("/tasks/<task_id>/claim", ["POST"])
 def claim_task(task_id: str) -> Response:
     actor = caller().actor
-    with _need_to_know(task_id) as visible:
-        row = workflow().claim(task_id, actor, visible=visible)
+    with _need_to_know(task_id) as may_see:
+        row = workflow().claim(task_id, actor, visible=may_see)
     return jsonify(representations.task(row, actor, _references([row])))
 
 
 @route("/tasks/<task_id>/unclaim", ["POST"])
 def unclaim_task(task_id: str) -> Response:
     actor = caller().actor
-    with _need_to_know(task_id) as visible:
-        row = workflow().unclaim(task_id, actor, visible=visible)
+    with _need_to_know(task_id) as may_see:
+        row = workflow().unclaim(task_id, actor, visible=may_see)
     return jsonify(representations.task(row, actor, _references([row])))
 
 
@@ -208,8 +208,8 @@ def complete_task(task_id: str) -> Response:
     except (ApiProblem, FormInvalid, HTTPException):
         _visible_task(task_id)  # a task the caller may not see is a 404, whatever the body
         raise
-    with _need_to_know(task_id) as visible:
-        outcome = workflow().complete_task(task_id, body["data"], actor, visible=visible)
+    with _need_to_know(task_id) as may_see:
+        outcome = workflow().complete_task(task_id, body["data"], actor, visible=may_see)
     visible = {t.id for t in outcome.opened if access.may_see_task(t, actor)}
     return jsonify(representations.completion(task_id, outcome, actor, visible))
 
