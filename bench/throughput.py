@@ -6,8 +6,6 @@ completes tasks through the API from many threads at once, until a fixed number 
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import random
 import threading
@@ -92,38 +90,26 @@ class Tally:
         return self.completed >= self.target or len(self.errors) > 20
 
 
-class Client:
-    """One integration's connection, kept alive between requests as far as the server allows."""
+class Client(harness.HttpClient):
+    """One integration's connection, timing each request by kind."""
 
     def __init__(self, port: int, secret: str, tally: Tally) -> None:
-        self.port, self.tally = port, tally
-        self.headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        super().__init__(port, secret)
+        self.tally = tally
 
-    def call(self, kind: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        payload = None if body is None else json.dumps(body)
+    def timed(self, kind: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         start = time.perf_counter()
-        try:
-            self.connection.request(method, path, body=payload, headers=self.headers)
-            response = self.connection.getresponse()
-            data = response.read()
-        except (http.client.HTTPException, OSError):
-            # The server closed the connection between requests: open a new one and ask once more.
-            self.connection.close()
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            self.connection.request(method, path, body=payload, headers=self.headers)
-            response = self.connection.getresponse()
-            data = response.read()
+        answer = self.call(method, path, body)
         elapsed = (time.perf_counter() - start) * 1000
         with self.tally.lock:
             self.tally.latencies[kind].append(elapsed)
-        return response.status, json.loads(data) if data else None
+        return answer
 
     def work(self) -> None:
         rng = random.Random()
         idle = 0
         while not self.tally.done():
-            status, page = self.call("list", "GET", "/api/v1/tasks?scope=claimable&per_page=50")
+            status, page = self.timed("list", "GET", "/api/v1/tasks?scope=claimable&per_page=50")
             if status != 200:
                 self._error(f"list answered {status}: {page}")
                 continue
@@ -142,7 +128,7 @@ class Client:
                 self._claim_and_complete(task)
 
     def _claim_and_complete(self, task: dict[str, Any]) -> None:
-        status, body = self.call("claim", "POST", f"/api/v1/tasks/{task['id']}/claim")
+        status, body = self.timed("claim", "POST", f"/api/v1/tasks/{task['id']}/claim")
         if status == 409:
             with self.tally.lock:
                 self.tally.conflicts += 1
@@ -151,7 +137,7 @@ class Client:
             self._error(f"claim answered {status}: {body}")
             return
         answers = ANSWERS[task["title"]]
-        status, body = self.call("complete", "POST", f"/api/v1/tasks/{task['id']}/complete", {"data": answers})
+        status, body = self.timed("complete", "POST", f"/api/v1/tasks/{task['id']}/complete", {"data": answers})
         if status != 200:
             self._error(f"complete answered {status}: {body}")
             return
