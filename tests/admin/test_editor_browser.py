@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from engine import people, versions
@@ -129,10 +130,11 @@ def test_admin_gives_a_lane_its_role_in_the_properties_panel_and_deploys(site, p
     box = lane.bounding_box()
     lane.click(position={"x": box["width"] - 20, "y": box["height"] - 10})  # clear of its tasks
     role = page.locator("#bio-properties-panel-spiff-role")
-    assert role.input_value() == ""  # "Caseworkers" is no role
+    # The panel redraws after each change, so each read waits for what it expects.
+    expect(role).to_have_value("")  # "Caseworkers" is no role
     assert "Police liaison" in role.locator("option").all_inner_texts()
     role.select_option("Police liaison")
-    assert page.input_value("#bio-properties-panel-name") == "Police liaison"
+    expect(page.locator("#bio-properties-panel-name")).to_have_value("Police liaison")
     assert "Deployed" in deploy(page)
     assert versions_of(service) == [1, 2]
     assert '<bpmn:lane id="lane_support" name="Police liaison">' in latest_xml(service)
@@ -145,7 +147,7 @@ def test_admin_sets_a_user_tasks_form_and_due_date_in_the_properties_panel(site,
     # Without a mouse: choose the task from the list of elements.
     page.select_option("#diagram-element", "review")
     form = page.locator("#bio-properties-panel-spiff-form")
-    assert form.input_value() == "note.schema.json"
+    expect(form).to_have_value("note.schema.json")
     form.select_option("triage.schema.json")
     page.fill("#bio-properties-panel-spiff-due-at", 'working_days(setting("triage_due_working_days"))')
     page.press("#bio-properties-panel-spiff-due-at", "Tab")
@@ -185,7 +187,7 @@ def test_admin_saves_a_draft_and_reopens_it(site, page):
     assert "You are editing the draft drawn.bpmn" in page.inner_text("#diagram-draft")
     assert "Ada Admin" in page.inner_text("#diagram-draft")
     page.click(REVIEW)
-    assert page.input_value("#bio-properties-panel-name") == "Review, not yet"
+    expect(page.locator("#bio-properties-panel-name")).to_have_value("Review, not yet")
     assert versions_of(service) == [1]  # a draft is not deployed
 
 
@@ -224,8 +226,8 @@ def latest_xml(service: WorkflowService) -> str:
 def test_the_palette_and_context_pad_speak_the_services_words(site, page):
     base, _service = site
     open_editor(page, base)
-    assert page.get_attribute(".djs-palette [data-action='hand-tool']", "aria-label") == "Move the diagram"
+    expect(page.locator(".djs-palette [data-action='hand-tool']")).to_have_attribute("aria-label", "Move the diagram")
     page.click(REVIEW)
     page.wait_for_selector(".djs-context-pad .entry")
-    assert page.get_attribute(".djs-context-pad [data-action='append.append-task']", "title") == \
-        "Add a task after this"
+    expect(page.locator(".djs-context-pad [data-action='append.append-task']")).to_have_attribute(
+        "title", "Add a task after this")

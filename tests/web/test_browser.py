@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.axe import AXE, violations
@@ -102,7 +103,7 @@ def test_a_death_threat_goes_from_report_to_police_liaison(browser, server):
     warning = councillor.page.locator(".app-danger")
     assert not warning.is_visible()
     councillor.choose("Yes")
-    assert warning.is_visible()  # at once, before the page is sent
+    expect(warning).to_be_visible()  # at once, before the page is sent
     councillor.next()
     assert councillor.page.locator(".app-danger").is_visible()
     councillor.page.get_by_label("Day").fill("3")
