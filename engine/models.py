@@ -174,8 +174,9 @@ class Task(Base):
 
     __tablename__ = "tasks"
     __table_args__ = (
-        # Each inbox tab is one range scan: claimable filters on assignee too, and both sort by due date.
+        # Each inbox tab reads one range per role, already in due order: claimable (nobody holds it) and all.
         Index("ix_tasks_open_by_role", "status", "role", "assignee_id", "due_at", "created_at"),
+        Index("ix_tasks_open_by_role_due", "status", "role", "due_at", "created_at"),
         Index("ix_tasks_open_by_assignee", "assignee_id", "status", "due_at", "created_at"),
         Index("ix_tasks_to_remind", "status", "reminded_at", "due_at"),
         Index("ix_tasks_to_escalate", "status", "escalated_at", "due_at"),

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -385,25 +385,40 @@ class WorkflowService:
         per_page = max(1, min(query.per_page, 200))
         page = max(1, query.page)
         total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        rows = list(session.scalars(statement.order_by(*_soonest_due_first(session))
-                                    .offset((page - 1) * per_page).limit(per_page)))
+        rows = list(session.scalars(self._page_of(session, query, actor, (page - 1) * per_page, per_page)))
         case_ids = sorted({row.case_id for row in rows if row.case_id is not None})
         references = dict(session.execute(select(Case.id, Case.reference).where(Case.id.in_(case_ids))).all()) \
             if case_ids else {}
         return TaskPage(rows, total, page, per_page, references)
 
+    def _page_of(self, session: Session, query: TaskQuery, actor: Actor, skip: int, size: int) -> Any:
+        """The statement for one page of a tab. `role IN (a, b)` cannot be read off an index in due order, so
+        for several roles each role's first rows are read in order off its own index range and only those
+        are merged: a page costs the same whether a role holds fifty open tasks or fifty thousand."""
+        roles = self._shared_roles(actor) if query.scope != "mine" else []
+        if len(roles) < 2:
+            return self._task_query(query, actor).order_by(*_soonest_due_first(session)).offset(skip).limit(size)
+        firsts = union_all(*[
+            select(self._task_query(query, actor, roles=[role]).with_only_columns(Task.id, Task.due_at, Task.created_at)
+                   .order_by(*_soonest_due_first(session)).limit(skip + size).subquery())
+            for role in roles]).subquery()
+        return (select(Task).join(firsts, Task.id == firsts.c.id)
+                .order_by(*_soonest_due_first(session, firsts.c.due_at, firsts.c.created_at)).offset(skip).limit(size))
+
     def _task_counts(self, session: Session, scopes: Iterable[str], actor: Actor) -> dict[str, int]:
         return {scope: session.scalar(select(func.count()).select_from(
             self._task_query(TaskQuery(scope=scope), actor).subquery())) or 0 for scope in scopes}
 
-    def _task_query(self, query: TaskQuery, actor: Actor) -> Any:
+    def _task_query(self, query: TaskQuery, actor: Actor, roles: list[str] | None = None) -> Any:
+        """A tab's open tasks, unordered; `roles` narrows a role tab to some of the actor's roles."""
         statement = select(Task).where(Task.status == "open")
+        roles = self._shared_roles(actor) if roles is None else roles
         if query.scope == "mine":
             statement = statement.where(Task.assignee_id == actor.user_id)
         elif query.scope == "claimable":
-            statement = statement.where(Task.assignee_id.is_(None), Task.role.in_(self._shared_roles(actor)))
+            statement = statement.where(Task.assignee_id.is_(None), Task.role.in_(roles))
         elif query.scope == "all":
-            statement = statement.where(Task.role.in_(self._shared_roles(actor)))
+            statement = statement.where(Task.role.in_(roles))
         else:
             raise EngineError("scope must be mine, claimable or all.", field="scope")
         if query.process_id:
@@ -689,13 +704,14 @@ class _Runtime:
         return case
 
 
-def _soonest_due_first(session: Session) -> tuple[Any, ...]:
+def _soonest_due_first(session: Session, due_at: Any = Task.due_at, created_at: Any = Task.created_at
+                       ) -> tuple[Any, ...]:
     """Open tasks soonest due first, those without a deadline last, then oldest first. PostgreSQL's
     `NULLS LAST` is the inbox indexes' own order, so a page can be read off the index without a sort;
     SQLite sorts nulls first, so there it is said with an expression."""
     if session.get_bind().dialect.name == "postgresql":
-        return Task.due_at.asc().nulls_last(), Task.created_at
-    return Task.due_at.is_(None), Task.due_at, Task.created_at
+        return due_at.asc().nulls_last(), created_at
+    return due_at.is_(None), due_at, created_at
 
 
 def _plain(value: object, longest: int) -> str:

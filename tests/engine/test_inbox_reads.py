@@ -79,3 +79,35 @@ def test_a_page_lists_the_soonest_due_first_and_tasks_without_a_deadline_last(se
     assert set(listed[2:]) == {ids[0], ids[3]}
     first_page = service.tasks(TaskQuery(scope="claimable", per_page=3), officer).tasks
     assert [t.id for t in first_page][:2] == [ids[2], ids[1]] and first_page[2].due_at is None
+
+
+@pytest.mark.parametrize("scope", ["all", "claimable"])
+def test_a_person_with_two_roles_pages_through_both_in_one_due_order(service, database, deploy, make_person, system,
+                                                                     scope):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from engine.models import Task
+    from processes.roles import POLICE_LIAISON, SUPPORT_OFFICER
+
+    lead = make_person(SUPPORT_OFFICER, POLICE_LIAISON)
+    deploy("simple.bpmn")
+    ids = [service.start("simple", {}, system).opened[0].id for _ in range(9)]
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    with database.write() as session:  # the roles' deadlines interleave; a third have none; one is claimed
+        for n, task_id in enumerate(ids):
+            session.execute(update(Task).where(Task.id == task_id).values(
+                role=[SUPPORT_OFFICER, POLICE_LIAISON][n % 2],
+                due_at=None if n % 3 == 2 else start + timedelta(days=9 - n),
+                assignee_id=lead.user_id if n == 4 else None))
+        rows = session.scalars(select(Task).where(Task.id.in_(ids))).all()
+        expected = [t.id for t in sorted(rows, key=lambda t: (t.due_at is None, t.due_at or start, t.created_at))
+                    if scope == "all" or t.assignee_id is None]
+    pages = [service.tasks(TaskQuery(scope=scope, page=page, per_page=2), lead) for page in range(1, 6)]
+    listed = [t.id for page in pages for t in page.tasks]
+    assert pages[0].total == len(expected) == (9 if scope == "all" else 8)
+    # Ties in (deadline, created) may come in either order; the deadlines themselves may not.
+    due = {t.id: t.due_at for page in pages for t in page.tasks}
+    assert sorted(listed) == sorted(expected)
+    assert [due[i] for i in listed] == [due[i] for i in expected]
