@@ -156,8 +156,8 @@ def load(port: int, secrets: list[str], target: int) -> tuple[Tally, float]:
     started = time.perf_counter()
     for thread in threads:
         thread.start()
-    while any(thread.is_alive() for thread in threads):
-        threads[0].join(timeout=5)
+    while alive := [thread for thread in threads if thread.is_alive()]:
+        alive[0].join(timeout=5)  # one still working: a finished thread's join would not wait
         elapsed = time.perf_counter() - started
         say(f"  {tally.completed:,}/{target:,} completed, {tally.completed / elapsed:.0f}/s so far")
     for thread in threads:
