@@ -169,19 +169,63 @@ def _published(session: Session, name: str) -> FormDocument | None:
 
 
 def _uses(versions: Iterable[ProcessModelVersion]) -> dict[str, list[FormUse]]:
-    """Which user tasks name which form, read from each latest version's own process in its diagram."""
+    """Which user tasks (and start events) name which form, read from each latest version's own process in
+    its diagram."""
     found: dict[str, list[FormUse]] = {}
     for version in sorted(versions, key=lambda v: (v.name, v.process_id)):
-        root = spiff.parse_xml(version.bpmn_xml.encode(), version.filename)
-        process = next((p for p in root.iter(f"{{{_BPMN}}}process") if p.get("id") == version.process_id), None)
-        for task in process.iter(f"{{{_BPMN}}}userTask") if process is not None else ():
-            properties = {p.get("name"): p.get("value") for p in task.findall(_PROPERTY)}
-            name = properties.get("formJsonSchemaFilename")
-            if name:
-                found.setdefault(name, []).append(FormUse(
-                    version.process_id, version.name, version.version, task.get("id", ""),
-                    task.get("name") or task.get("id", ""), properties.get("formUiSchemaFilename") or None))
+        for use in _form_uses(version):
+            found.setdefault(use.schema_name, []).append(use.use)
     return found
+
+
+@dataclass(frozen=True)
+class _NamedForm:
+    schema_name: str
+    use: FormUse
+    starts: bool  # the process's own start event: asked before the process starts
+
+
+def _form_uses(version: ProcessModelVersion) -> list[_NamedForm]:
+    root = spiff.parse_xml(version.bpmn_xml.encode(), version.filename)
+    process = next((p for p in root.iter(f"{{{_BPMN}}}process") if p.get("id") == version.process_id), None)
+    if process is None:
+        return []
+    elements = [(e, True) for e in process.findall(f"{{{_BPMN}}}startEvent")]
+    elements += [(e, False) for e in process.iter(f"{{{_BPMN}}}userTask")]
+    named = []
+    for element, starts in elements:
+        properties = {p.get("name"): p.get("value") for p in element.findall(_PROPERTY)}
+        name = properties.get("formJsonSchemaFilename")
+        if name:
+            named.append(_NamedForm(name, FormUse(
+                version.process_id, version.name, version.version, element.get("id", ""),
+                element.get("name") or element.get("id", ""), properties.get("formUiSchemaFilename") or None),
+                starts))
+    return named
+
+
+_start_forms: dict[str, tuple[dict[str, Any], dict[str, Any]] | None] = {}
+"""A version's content hash (its diagram and forms) → its start form: a version's content never changes."""
+
+
+def start_form(service: WorkflowService, process_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The JSON Schema and UI schema the latest version of a process asks before it starts (its start event's
+    form, which the forms editor publishes like any other), or None if it names none. Shared: read only."""
+    with service.db.read() as session:
+        latest = session.execute(
+            select(ProcessModelVersion.id, ProcessModelVersion.content_hash)
+            .where(ProcessModelVersion.process_id == process_id)
+            .order_by(ProcessModelVersion.version.desc()).limit(1)).one_or_none()
+        if latest is None:
+            return None
+        version_id, digest = latest
+        if digest not in _start_forms:
+            version = session.get(ProcessModelVersion, version_id)
+            first = next((n for n in _form_uses(version) if n.starts), None)
+            _start_forms[digest] = None if first is None else (
+                version.forms.get(first.schema_name, {}),
+                version.forms.get(first.use.ui_name, {}) if first.use.ui_name else {})
+    return _start_forms[digest]
 
 
 def _ui_name(name: str, uses: Iterable[FormUse]) -> str:

@@ -80,6 +80,14 @@ def _check_process(spec: Any, filename: str, files_of: Mapping[str, str], forms:
         if not task_spec.bpmn_id:
             continue
         problems = report.problems
+        # A user task's form, or a start event's (the questions asked before the process starts).
+        properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+        schema_name = properties.get("formJsonSchemaFilename")
+        if schema_name and schema_name not in forms:
+            problems.append(Problem(f"The form {schema_name!r} does not exist.", **where))
+        ui_name = properties.get("formUiSchemaFilename")
+        if ui_name and ui_name not in forms:
+            problems.append(Problem(f"The form layout {ui_name!r} does not exist.", **where))
         if task_spec.manual:
             if task_spec.lane is None:
                 problems.append(Problem("This user task is not in a lane; put it in the lane of the role "
@@ -87,15 +95,8 @@ def _check_process(spec: Any, filename: str, files_of: Mapping[str, str], forms:
             elif catalogue.role_for_lane(task_spec.lane) is None:
                 problems.append(Problem(f'Lane "{task_spec.lane}" has no role mapped. Rename it to one of: '
                                         f"{', '.join(sorted(catalogue.lane_roles_display))}.", **where))
-            properties = (task_spec.extensions or {}).get("properties", {})
-            schema_name = properties.get("formJsonSchemaFilename")
             if not schema_name:
                 problems.append(Problem("This user task has no form (formJsonSchemaFilename).", **where))
-            elif schema_name not in forms:
-                problems.append(Problem(f"The form {schema_name!r} does not exist.", **where))
-            ui_name = properties.get("formUiSchemaFilename")
-            if ui_name and ui_name not in forms:
-                problems.append(Problem(f"The form layout {ui_name!r} does not exist.", **where))
             if properties.get(DUE_PROPERTY):
                 _check_expression(properties[DUE_PROPERTY], "due date", where, known, helper_names,
                                   catalogue, helpers, problems, evaluate=True)

@@ -6,17 +6,16 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import login_required
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from engine import directory, forms, records
+from engine import directory, form_versions, forms, records
 from engine.errors import EngineError, FormInvalid
 from processes.catalogue import DIAGRAMS
 from processes.roles import COUNCILLOR, SUPPORT_OFFICER
@@ -52,10 +51,18 @@ PAGES = (
 
 
 def report_form() -> tuple[dict[str, Any], dict[str, Any]]:
-    """The report's JSON Schema and UI schema, from the diagrams' forms (bpmn/forms/report.*.json)."""
+    """The report's JSON Schema and UI schema: the form the report process's start event asks, as deployed
+    (an admin edits it in the forms editor like any other), else the product's bpmn/forms/report.*.json."""
+    if "report_form" not in g:
+        g.report_form = form_versions.start_form(workflow(), current_app.config["REPORT_PROCESS"]) \
+            or _shipped_report_form()
+    return g.report_form
+
+
+def _shipped_report_form() -> tuple[dict[str, Any], dict[str, Any]]:
     cached = current_app.extensions.get("report_form")
     if cached is None:
-        folder = Path(current_app.config.get("REPORT_FORMS") or DIAGRAMS / "forms")
+        folder = DIAGRAMS / "forms"
         schema = json.loads((folder / "report.schema.json").read_text())
         ui_path = folder / "report.uischema.json"
         cached = (schema, json.loads(ui_path.read_text()) if ui_path.exists() else {})

@@ -257,3 +257,38 @@ def test_a_diagram_can_name_a_new_form_and_be_deployed_from_the_editor(deployed,
     started = deployed.start("drawn", {}, system)
     assert deployed.task(started.opened[0].id, system)[1] == check_in
     assert "check_in.schema.json" in form_versions.form_names(deployed)
+
+
+# --- a start event's form: the questions asked before a process starts ------------------------------
+
+def asking(form: str) -> Diagram:
+    """Drawn, its start event asking `form` before it starts."""
+    xml = (DIAGRAMS / "drawn" / "drawn.bpmn").read_text().replace(
+        '<bpmn:startEvent id="start" />',
+        '<bpmn:startEvent id="start" name="Asked first"><bpmn:extensionElements><spiffworkflow:properties>'
+        f'<spiffworkflow:property name="formJsonSchemaFilename" value="{form}" />'
+        "</spiffworkflow:properties></bpmn:extensionElements></bpmn:startEvent>")
+    assert "Asked first" in xml
+    return Diagram("drawn.bpmn", xml.encode(), {})
+
+
+def test_a_start_events_form_is_listed_published_and_read_as_the_latest_versions(deployed, system):
+    assert form_versions.start_form(deployed, "drawn") is None  # its start event asks nothing
+    deployed.deploy([asking("triage.schema.json")], FORMS, system)
+    assert form_versions.start_form(deployed, "drawn") == (TRIAGE, {})
+    uses = {(u.process_id, u.task_name) for u in form_versions.read_form(deployed, "triage.schema.json").uses}
+    assert ("drawn", "Asked first") in uses
+
+    publish_form(deployed, "triage.schema.json", text({**TRIAGE, "title": "Before we start"}), "", system)
+
+    assert latest(deployed) == {"casework": 2, "drawn": 3}
+    assert form_versions.start_form(deployed, "drawn")[0]["title"] == "Before we start"
+    assert form_versions.start_form(deployed, "no-such-process") is None
+
+
+def test_a_start_event_naming_a_form_that_does_not_exist_is_refused(deployed, system):
+    with pytest.raises(DiagramInvalid) as refused:
+        deployed.deploy([asking("missing.schema.json")], FORMS, system)
+    (problem,) = refused.value.problems
+    assert (problem.element_id, problem.message) == ("start", "The form 'missing.schema.json' does not exist.")
+    assert latest(deployed) == {"casework": 1, "drawn": 1}

@@ -91,7 +91,7 @@ def create_report() -> tuple[Response, int, dict[str, str]]:
     # The same report form the web pages ask, so a report is never accepted here that they would refuse.
     forms.validate(report_form()[0], body["data"])
     outcome = workflow().open_case(body["data"], councillor_id=councillor_id, actor=who.actor,
-                                   process_id=current_app.config.get("REPORT_PROCESS", "support"))
+                                   process_id=current_app.config["REPORT_PROCESS"])
     with workflow().db.read() as session:
         reference = reads.case_references(session, [outcome.case_id])[outcome.case_id]
     location = url_for("api.get_case", reference=reference)
