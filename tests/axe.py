@@ -15,6 +15,7 @@ def violations(page: Any, base: str | None = None) -> list[str]:
     """Each WCAG 2.2 AA violation on the page. Given the site's `base`, axe is served from the site's own
     origin so the page's content security policy stays in force; otherwise it is injected inline, which
     only a browser context that bypasses the CSP allows."""
+    page.wait_for_load_state()  # a click that navigates returns once the next page starts, not once it is there
     if base is None:
         page.add_script_tag(path=str(AXE))
     else:
