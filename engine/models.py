@@ -40,6 +40,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+FormDocument = JSON()
+"""Forms are plain JSON on PostgreSQL too: JSONB sorts an object's keys, and a form asks its questions in the
+order its author wrote them."""
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -131,7 +134,7 @@ class ProcessModelVersion(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(200))
     bpmn_xml: Mapped[str] = mapped_column(Text)
-    forms: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    forms: Mapped[dict[str, Any]] = mapped_column(FormDocument, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -144,7 +147,7 @@ class SpecBundle(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     specs: Mapped[dict[str, Any]]
-    forms: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    forms: Mapped[dict[str, Any]] = mapped_column(FormDocument, default=dict)
 
 
 class Instance(Base):
@@ -333,7 +336,7 @@ class UnusedForm(Base):
     __tablename__ = "unused_forms"
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)  # like check_in.schema.json
-    schema: Mapped[dict[str, Any]]
-    ui_schema: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    schema: Mapped[dict[str, Any]] = mapped_column(FormDocument)
+    ui_schema: Mapped[dict[str, Any]] = mapped_column(FormDocument, default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

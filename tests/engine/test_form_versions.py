@@ -292,3 +292,20 @@ def test_a_start_event_naming_a_form_that_does_not_exist_is_refused(deployed, sy
     (problem,) = refused.value.problems
     assert (problem.element_id, problem.message) == ("start", "The form 'missing.schema.json' does not exist.")
     assert latest(deployed) == {"casework": 1, "drawn": 1}
+
+
+def test_a_forms_questions_keep_the_order_they_were_written_in(deployed, system):
+    # No "ui:order": the schema's own order is the order the task page asks in, on both databases.
+    questions = {"zeta": {"title": "Asked first", "type": "string"},
+                 "alpha": {"title": "Asked second", "type": "string"},
+                 "advice_given": {"title": "Asked third", "type": "string"}}
+    publish_form(deployed, "check_in.schema.json", text({"type": "object", "properties": questions}), "", system,
+                 new=True)
+    assert list(form_versions.read_form(deployed, "check_in.schema.json").schema["properties"]) == list(questions)
+
+    changed = {"properties": {**questions, **TRIAGE["properties"]}, "type": "object", "title": "Triage"}
+    publish_form(deployed, "triage.schema.json", text(changed), "", system)
+    started = deployed.start("casework", {}, system)
+    form = deployed.task(started.opened[0].id, system)[1]
+    assert list(form) == ["properties", "type", "title"]
+    assert list(form["properties"]) == list(changed["properties"])
