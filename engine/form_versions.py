@@ -208,17 +208,20 @@ _start_forms: dict[str, tuple[dict[str, Any], dict[str, Any]] | None] = {}
 """A version's content hash (its diagram and forms) → its start form: a version's content never changes."""
 
 
-def start_form(service: WorkflowService, process_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The JSON Schema and UI schema the latest version of a process asks before it starts (its start event's
-    form, which the forms editor publishes like any other), or None if it names none. Shared: read only."""
+def start_form(service: WorkflowService, process_id: str, version: int | None = None
+               ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The JSON Schema and UI schema a process asks before it starts (its start event's form, which the forms
+    editor publishes like any other), in its latest version or the one given; None if it names none.
+    Shared: read only."""
+    chosen = (select(ProcessModelVersion.id, ProcessModelVersion.content_hash)
+              .where(ProcessModelVersion.process_id == process_id))
+    chosen = chosen.where(ProcessModelVersion.version == version) if version is not None \
+        else chosen.order_by(ProcessModelVersion.version.desc()).limit(1)
     with service.db.read() as session:
-        latest = session.execute(
-            select(ProcessModelVersion.id, ProcessModelVersion.content_hash)
-            .where(ProcessModelVersion.process_id == process_id)
-            .order_by(ProcessModelVersion.version.desc()).limit(1)).one_or_none()
-        if latest is None:
+        found = session.execute(chosen).one_or_none()
+        if found is None:
             return None
-        version_id, digest = latest
+        version_id, digest = found
         if digest not in _start_forms:
             version = session.get(ProcessModelVersion, version_id)
             first = next((n for n in _form_uses(version) if n.starts), None)

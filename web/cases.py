@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from engine import records, retention
+from engine import form_versions, records, retention
 from engine.errors import EngineError
 from processes.roles import ROLES
 from web import evidence
@@ -33,7 +33,9 @@ def report_summary(case_id: int) -> list[dict[str, Any]]:
     if started is None:
         return []
     data = started.data
-    schema, ui = report_form()
+    # The questions as they were asked when the case started: a later edit of the form may have dropped some.
+    asked = form_versions.start_form(workflow(), started.detail.get("process_id", ""), started.detail.get("version"))
+    schema, ui = asked or report_form()
     return [{"key": {"text": q.label}, "value": {"text": answer_text(q, data[q.name]),
                                                    "classes": "app-pre-wrap"}}
             for q in questions(schema, ui) if q.name in data]

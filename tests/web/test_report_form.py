@@ -55,3 +55,21 @@ def test_a_question_an_admin_adds_to_the_report_form_is_asked_and_kept(client_as
         reference = session.scalar(select(Case.reference))
     case = client_as("support-officer").get(f"/cases/{reference}").get_data(as_text=True)
     assert "Did anyone else see it happen?" in case
+
+
+def test_a_case_shows_its_report_as_it_was_asked_after_the_form_changes(client_as, workflow, database):
+    councillor = client_as("councillor")
+    answer_all(councillor)
+    assert councillor.post("/report/check").status_code == 302
+    document = form_versions.read_form(workflow, "report.schema.json")
+    changed = json.loads(json.dumps(document.schema))
+    changed["properties"]["what_happened"]["title"] = "Tell us what they did"
+    published = client_as("admin").post(EDIT, data={
+        "form-schema": json.dumps(changed), "form-uischema": json.dumps(document.ui_schema), "action": "publish",
+        "digest": document.digest})
+    assert published.status_code == 302, published.get_data(as_text=True)
+    with database.read() as session:
+        reference = session.scalar(select(Case.reference))
+    case = client_as("support-officer").get(f"/cases/{reference}").get_data(as_text=True)
+    assert "They said they would come to my house." in case
+    assert "Tell us what they did" not in case  # the question it answered is the one shown
