@@ -94,6 +94,13 @@ def upload(page, base: str, tmp_path: Path, xml: str) -> None:
     page.wait_for_selector(REVIEW)
 
 
+def rename_review(page, name: str) -> None:
+    """Rename the review task in the properties panel, as an admin does: type, then leave the box."""
+    page.click(REVIEW)
+    page.fill("#bio-properties-panel-name", name)
+    page.press("#bio-properties-panel-name", "Tab")
+
+
 def deploy(page) -> str:
     page.click("[data-action=deploy]")
     page.wait_for_selector("#diagram-result .govuk-notification-banner, #diagram-result .govuk-error-summary")
@@ -103,9 +110,7 @@ def deploy(page) -> str:
 def test_admin_renames_a_task_in_the_properties_panel_and_deploys_it(site, page):
     base, service = site
     open_editor(page, base)
-    page.click(REVIEW)
-    page.fill("#bio-properties-panel-name", "Review the case")
-    page.press("#bio-properties-panel-name", "Tab")
+    rename_review(page, "Review the case")
     assert "Deployed" in deploy(page)
     assert versions_of(service) == [1, 2]
     started = service.start("drawn", {}, Actor.system())
@@ -176,9 +181,7 @@ def test_admin_chooses_a_service_tasks_handler_in_the_properties_panel(site, pag
 def test_admin_saves_a_draft_and_reopens_it(site, page):
     base, service = site
     open_editor(page, base)
-    page.click(REVIEW)
-    page.fill("#bio-properties-panel-name", "Review, not yet")
-    page.press("#bio-properties-panel-name", "Tab")
+    rename_review(page, "Review, not yet")
     page.click("[data-action=save-draft]")
     link = page.wait_for_selector("#diagram-result .govuk-notification-banner a")
     assert "draft version 1" in link.inner_text()
