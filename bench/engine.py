@@ -23,15 +23,11 @@ from bench import growth, harness
 from bench.harness import Figure, say
 from engine import tokens
 from engine.db import Database
-from engine.people import create_user
 from engine.raw_baseline import RawEngine
-from engine.service import Actor, WorkflowService
-from processes import CATALOGUE
-from processes.roles import COUNCILLOR, ROLES
 
 DIAGRAMS = growth.DIAGRAMS
 PROCESS = growth.PROCESS
-ANSWER = {"finished": False, "note": "Fine"}
+ANSWER = growth.ANSWER
 GOAL_RATIO, STRETCH_RATIO = 3.0, 2.0
 FULL_REPEAT, QUICK_REPEAT = 300, 20
 WARM_UP = 10
@@ -44,13 +40,9 @@ class Sides:
     def __init__(self, db: Database, port: int, repeat: int) -> None:
         self.db = db
         self.raw = RawEngine(DIAGRAMS / f"{PROCESS}.bpmn", PROCESS, ANSWER)
-        self.service = WorkflowService(db, CATALOGUE)
-        self.service.deploy_folder(DIAGRAMS)
+        self.service, self.actor = growth.check_in_loop(db)
         with db.write() as session:
-            councillor = create_user(session, email="councillor@example.org", name="Councillor", password=None,
-                                     roles=[COUNCILLOR], known_roles=ROLES)
-            self.actor = Actor.of(councillor)
-            secret = tokens.create_token(session, councillor.id, "benchmark")
+            secret = tokens.create_token(session, self.actor.user_id, "benchmark")
         self.client = harness.HttpClient(port, secret)
         rounds = repeat + WARM_UP
         say(f"  opening {2 * rounds} cases (one for the API, one for the in-process service, each round)")

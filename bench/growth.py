@@ -27,15 +27,20 @@ FULL_WINDOW, QUICK_WINDOW = 60, 5
 ANSWER = {"finished": False, "note": "Fine"}
 
 
-def grow(db: Database, milestones: tuple[int, ...], window: int, label: str) -> list[Figure]:
-    """One instance per milestone, each brought to that many completed tasks; then the instances are
-    completed in turn, `window` rounds, so a busy moment on the machine falls on all of them alike."""
+def check_in_loop(db: Database) -> tuple[WorkflowService, Actor]:
+    """The check-in loop deployed, and the councillor it asks: where every completion benchmark starts."""
     service = WorkflowService(db, CATALOGUE)
     service.deploy_folder(DIAGRAMS)
     with db.write() as session:
         councillor = create_user(session, email="councillor@example.org", name="Councillor", password=None,
                                  roles=[COUNCILLOR], known_roles=ROLES)
-        actor = Actor.of(councillor)
+        return service, Actor.of(councillor)
+
+
+def grow(db: Database, milestones: tuple[int, ...], window: int, label: str) -> list[Figure]:
+    """One instance per milestone, each brought to that many completed tasks; then the instances are
+    completed in turn, `window` rounds, so a busy moment on the machine falls on all of them alike."""
+    service, actor = check_in_loop(db)
     waiting: dict[int, str] = {}
     sizes: dict[int, int] = {}
     for milestone in milestones:  # build up history, untimed

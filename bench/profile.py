@@ -18,15 +18,11 @@ from typing import Any
 
 from pyinstrument import Profiler
 
-from bench import harness, inbox
-from bench.engine import ANSWER, DIAGRAMS, PROCESS
+from bench import growth, harness, inbox
+from bench.engine import ANSWER, PROCESS
 from bench.harness import say
 from engine import tokens
 from engine.db import Database
-from engine.people import create_user
-from engine.service import Actor, WorkflowService
-from processes import CATALOGUE
-from processes.roles import COUNCILLOR, ROLES
 
 
 @contextmanager
@@ -44,13 +40,9 @@ def profiled(label: str, repeat: int, interval: float) -> Iterator[Profiler]:
 
 def completions(db: Database, repeat: int) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """(warm-up, request): each request completes the next waiting check-in through the API."""
-    service = WorkflowService(db, CATALOGUE)
-    service.deploy_folder(DIAGRAMS)
+    service, actor = growth.check_in_loop(db)
     with db.write() as session:
-        councillor = create_user(session, email="councillor@example.org", name="Councillor", password=None,
-                                 roles=[COUNCILLOR], known_roles=ROLES)
-        actor = Actor.of(councillor)
-        secret = tokens.create_token(session, councillor.id, "profile")
+        secret = tokens.create_token(session, actor.user_id, "profile")
     say(f"opening {repeat + 20} cases")
     task_ids = iter([service.open_case({}, councillor_id=actor.user_id, actor=actor, process_id=PROCESS).opened[0].id
                      for _ in range(repeat + 20)])
