@@ -5,6 +5,7 @@ the new questions."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -29,20 +30,27 @@ def app(database: Database, tmp_path) -> Flask:
     return app
 
 
+def publish_report_form(admin, workflow, change: Callable[[dict], None]) -> None:
+    """Publish the report form through the forms editor, as an admin would, with `change` made to a copy."""
+    document = form_versions.read_form(workflow, "report.schema.json")
+    changed = json.loads(json.dumps(document.schema))
+    change(changed)
+    published = admin.post(EDIT, data={"form-schema": json.dumps(changed), "action": "publish",
+                                       "form-uischema": json.dumps(document.ui_schema), "digest": document.digest})
+    assert published.status_code == 302, published.get_data(as_text=True)
+
+
 def test_the_report_form_is_listed_in_the_forms_editor_as_the_support_process_start(client_as):
     page = client_as("admin").get("/admin/diagrams/forms/").get_data(as_text=True)
     assert "report.schema.json" in page and "Incident reported" in page
 
 
 def test_a_question_an_admin_adds_to_the_report_form_is_asked_and_kept(client_as, workflow, database):
-    admin = client_as("admin")
-    document = form_versions.read_form(workflow, "report.schema.json")
-    changed = json.loads(json.dumps(document.schema))
-    changed["properties"]["witnesses"] = WITNESSES
-    changed["required"] = [*changed.get("required", []), "witnesses"]
-    published = admin.post(EDIT, data={"form-schema": json.dumps(changed), "action": "publish",
-                                       "form-uischema": json.dumps(document.ui_schema), "digest": document.digest})
-    assert published.status_code == 302, published.get_data(as_text=True)
+    def ask_witnesses(schema: dict) -> None:
+        schema["properties"]["witnesses"] = WITNESSES
+        schema["required"] = [*schema.get("required", []), "witnesses"]
+
+    publish_report_form(client_as("admin"), workflow, ask_witnesses)
 
     councillor = client_as("councillor")
     assert answer_all(councillor).headers["Location"] == "/report/more"  # the new question's page
@@ -61,13 +69,8 @@ def test_a_case_shows_its_report_as_it_was_asked_after_the_form_changes(client_a
     councillor = client_as("councillor")
     answer_all(councillor)
     assert councillor.post("/report/check").status_code == 302
-    document = form_versions.read_form(workflow, "report.schema.json")
-    changed = json.loads(json.dumps(document.schema))
-    changed["properties"]["what_happened"]["title"] = "Tell us what they did"
-    published = client_as("admin").post(EDIT, data={
-        "form-schema": json.dumps(changed), "form-uischema": json.dumps(document.ui_schema), "action": "publish",
-        "digest": document.digest})
-    assert published.status_code == 302, published.get_data(as_text=True)
+    publish_report_form(client_as("admin"), workflow,
+                        lambda schema: schema["properties"]["what_happened"].update(title="Tell us what they did"))
     with database.read() as session:
         reference = session.scalar(select(Case.reference))
     case = client_as("support-officer").get(f"/cases/{reference}").get_data(as_text=True)
