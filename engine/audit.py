@@ -100,33 +100,42 @@ def _write_pending(session: Session) -> None:
         if payload is not None:
             payloads.append({"event_id": number, **payload})
     if session.get_bind().dialect.name == "postgresql":
-        # One round trip for both, so the head's lock is held as briefly as the commit allows.
+        # One round trip for all of it, so the head's lock is held as briefly as the commit allows.
         parameters = {f"e{n}_{name}": value for n, row in enumerate(rows) for name, value in row.items()}
-        session.execute(_write_and_move_head(len(rows)), {**parameters, "hash": prev_hash})
-    else:
-        session.execute(insert(_EVENTS), rows)
-        session.execute(_SET_HASH, {"hash": prev_hash})
+        parameters.update({f"p{n}_{name}": value for n, row in enumerate(payloads) for name, value in row.items()})
+        session.execute(_write_and_move_head(len(rows), len(payloads)), {**parameters, "hash": prev_hash})
+        return
+    session.execute(insert(_EVENTS), rows)
+    session.execute(_SET_HASH, {"hash": prev_hash})
     if payloads:
         session.execute(insert(_PAYLOADS), payloads)
 
 
-_WRITE_AND_MOVE_HEAD: dict[int, Any] = {}
+_WRITE_AND_MOVE_HEAD: dict[tuple[int, int], Any] = {}
 
 
-def _write_and_move_head(count: int) -> Any:
-    """`WITH written AS (INSERT … VALUES (…) for each event) UPDATE audit_head SET last_hash = :hash`, made once
-    per count as text with typed parameters, so SQLAlchemy compiles it once rather than for every
+def _write_and_move_head(events: int, payloads: int) -> Any:
+    """`WITH written AS (INSERT events), kept AS (INSERT payloads) UPDATE audit_head SET last_hash = :hash`, made
+    once per count of each as text with typed parameters, so SQLAlchemy compiles it once rather than for every
     transaction (a multi-row INSERT built as an expression is compiled afresh each time)."""
-    statement = _WRITE_AND_MOVE_HEAD.get(count)
+    statement = _WRITE_AND_MOVE_HEAD.get((events, payloads))
     if statement is None:
-        columns = list(_EVENTS.columns)
-        rows = ", ".join("(" + ", ".join(f":e{n}_{c.name}" for c in columns) + ")" for n in range(count))
-        statement = text(
-            f"WITH written AS (INSERT INTO {_EVENTS.name} ({', '.join(c.name for c in columns)}) VALUES {rows}) "
-            f"UPDATE {_HEAD.name} SET last_hash = :hash WHERE id = 1"
-        ).bindparams(*(bindparam(f"e{n}_{c.name}", type_=c.type) for n in range(count) for c in columns))
-        _WRITE_AND_MOVE_HEAD[count] = statement
+        inserts = [_insert_text("written", _EVENTS, "e", events)]
+        if payloads:
+            inserts.append(_insert_text("kept", _PAYLOADS, "p", payloads))
+        clauses = ", ".join(clause for clause, _ in inserts)
+        statement = text(f"WITH {clauses} UPDATE {_HEAD.name} SET last_hash = :hash WHERE id = 1"
+                         ).bindparams(*(b for _, binds in inserts for b in binds))
+        _WRITE_AND_MOVE_HEAD[(events, payloads)] = statement
     return statement
+
+
+def _insert_text(name: str, table: Any, prefix: str, count: int) -> tuple[str, list[Any]]:
+    """`name AS (INSERT INTO table (…) VALUES (:prefix0_column, …), …)` and its typed parameters."""
+    columns = list(table.columns)
+    rows = ", ".join("(" + ", ".join(f":{prefix}{n}_{c.name}" for c in columns) + ")" for n in range(count))
+    clause = f"{name} AS (INSERT INTO {table.name} ({', '.join(c.name for c in columns)}) VALUES {rows})"
+    return clause, [bindparam(f"{prefix}{n}_{c.name}", type_=c.type) for n in range(count) for c in columns]
 
 
 @orm_events.listens_for(Session, "after_rollback")

@@ -16,17 +16,17 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, Protocol
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
 
 from engine import clock, people
 from engine.db import Database
 from engine.errors import Forbidden
 from engine.mail import Transport, sender_from_env
-from engine.models import Case, OutboxMessage, Task, User
+from engine.models import Case, OutboxMessage, Task, User, UserRole
 from engine.working_time import LONDON
 
 log = logging.getLogger(__name__)
@@ -62,24 +62,32 @@ def case_link(reference: str | None) -> str:
 
 # --- writing messages --------------------------------------------------------------------------
 
+class Addressee(Protocol):
+    """Whom a message goes to: a person, or a row of their id and address."""
+
+    id: int
+    email: str
+
+
+_MESSAGES = OutboxMessage.__table__
+# Only the id and address are needed to write a message: read them as columns, not as people with roles.
+_ACTIVE_PERSON = select(User.id, User.email).where(User.id == bindparam("user_id"), User.active)
+_ACTIVE_HOLDERS = (select(User.id, User.email).join(UserRole).where(UserRole.role == bindparam("role"), User.active)
+                   .order_by(User.name))
+
+
 def enqueue(session: Session, *, to: str, subject: str, body: str, kind: str, case_id: int | None = None,
-            task_id: str | None = None) -> OutboxMessage:
+            task_id: str | None = None) -> None:
     """Add a message to the outbox in the caller's transaction; it goes when that transaction commits."""
-    domain = _sender_domain(sender_from_env())
-    message = OutboxMessage(message_id=f"<{uuid.uuid4().hex}@{domain}>", kind=kind, recipient=to,
-                            subject=subject, body=body + FOOTER, case_id=case_id, task_id=task_id,
-                            status="pending", attempts=0, next_attempt_at=clock.now(), created_at=clock.now())
-    session.add(message)
-    return message
+    _write(session, [to], subject=subject, body=body, kind=kind, case_id=case_id, task_id=task_id)
 
 
 def enqueue_to(session: Session, users: Iterable[User], *, subject: str, body: str, kind: str,
                case_id: int | None = None, task_id: str | None = None) -> int:
     """One message to each active person among `users` (each once); returns how many were written."""
     chosen = {user.id: user for user in users if user is not None and user.active}
-    for user in chosen.values():
-        enqueue(session, to=user.email, subject=subject, body=body, kind=kind, case_id=case_id, task_id=task_id)
-    return len(chosen)
+    return _write(session, [user.email for user in chosen.values()], subject=subject, body=body, kind=kind,
+                  case_id=case_id, task_id=task_id)
 
 
 def enqueue_to_role(session: Session, role: str, *, subject: str, body: str, kind: str,
@@ -89,22 +97,35 @@ def enqueue_to_role(session: Session, role: str, *, subject: str, body: str, kin
                       case_id=case_id, task_id=task_id)
 
 
+def _write(session: Session, addresses: list[str], *, subject: str, body: str, kind: str, case_id: int | None,
+           task_id: str | None) -> int:
+    """The same message to each of `addresses`, in one statement."""
+    if not addresses:
+        return 0
+    domain = _sender_domain(sender_from_env())
+    now = clock.now()
+    session.execute(_MESSAGES.insert(), [
+        {"message_id": f"<{uuid.uuid4().hex}@{domain}>", "kind": kind, "recipient": address, "subject": subject,
+         "body": body + FOOTER, "case_id": case_id, "task_id": task_id, "status": "pending", "attempts": 0,
+         "next_attempt_at": now, "created_at": now}
+        for address in addresses])
+    return len(addresses)
+
+
 def _sender_domain(sender: str) -> str:
     """The domain of the sender address, for Message-IDs."""
     address = sender.rsplit("<", 1)[-1].rstrip(">")
     return address.rsplit("@", 1)[-1] or "localhost"
 
 
-def recipients_for(session: Session, task: Task, personal_roles: frozenset[str] = frozenset()) -> list[User]:
+def recipients_for(session: Session, task: Task, personal_roles: frozenset[str] = frozenset()) -> list[Addressee]:
     """The assignee, or everyone holding the task's role while nobody has claimed it. A personal role's task
     (the councillor's own) is only ever its assignee's: nobody else hears of it."""
     if task.assignee_id is not None:
-        # Only the address is needed: skip loading the person's roles (a second query on every new task).
-        user = session.scalar(select(User).where(User.id == task.assignee_id).options(lazyload(User.roles)))
-        return [user] if user is not None and user.active else []
+        return list(session.execute(_ACTIVE_PERSON, {"user_id": task.assignee_id}))
     if not task.role or task.role in personal_roles:
         return []
-    return people.holders_of(session, task.role)
+    return list(session.execute(_ACTIVE_HOLDERS, {"role": task.role}))
 
 
 _TEXTS: Mapping[str, tuple[str, str]] = {
@@ -127,10 +148,8 @@ def notify_task(session: Session, task: Task, kind: str, *, reference: str | Non
     words = {"ref": f" ({reference})" if reference else "", "for_ref": f" on case {reference}" if reference else "",
              "link": task_link(task.id), "due": due}
     users = {u.id: u for u in [*recipients_for(session, task, personal_roles), *extra]}
-    for user in users.values():
-        enqueue(session, to=user.email, subject=subject.format(**words), body=body.format(**words), kind=kind,
-                case_id=task.case_id, task_id=task.id)
-    return len(users)
+    return _write(session, [user.email for user in users.values()], subject=subject.format(**words),
+                  body=body.format(**words), kind=kind, case_id=task.case_id, task_id=task.id)
 
 
 OpenedTaskMail = Callable[[Session, Task, str | None], None]

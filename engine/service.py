@@ -106,7 +106,30 @@ class Outcome:
 _TASK_WITH_INSTANCE = (select(Task, Instance, Case).join(Instance, Instance.id == Task.instance_id)
                        .outerjoin(Case, Case.id == Instance.case_id)
                        .where(Task.id == bindparam("task_id")).with_for_update(of=Task))
-_OPEN_TASKS_OF_INSTANCE = select(Task).where(Task.instance_id == bindparam("instance_id"), Task.status == "open")
+_TASKS, _INSTANCES = Task.__table__, Instance.__table__
+# The write path says its statements against the tables, not the mapped classes: the ORM's unit of work
+# cost more than the workflow step itself on every completion (bench/PROFILES.md, fix 9).
+_OPEN_TASK_IDS = select(_TASKS.c.id).where(_TASKS.c.instance_id == bindparam("instance_id"),
+                                            _TASKS.c.status == "open")
+_CLOSE_TASKS = (update(_TASKS).where(_TASKS.c.id.in_(bindparam("ids", expanding=True)), _TASKS.c.status == "open")
+                .values(status=bindparam("new_status"), completed_at=bindparam("at"),
+                        completed_by_id=bindparam("by")))
+_ADD_TASKS = _TASKS.insert()
+_INSTANCE_WRITES: dict[frozenset[str], Any] = {}
+
+
+def _instance_write(columns: frozenset[str]) -> Any:
+    """`UPDATE instances SET <columns>, lock_version = :seen + 1 WHERE id = … AND lock_version = :seen`, made once
+    for each set of columns (there are a handful)."""
+    statement = _INSTANCE_WRITES.get(columns)
+    if statement is None:
+        seen = bindparam("seen", type_=_INSTANCES.c.lock_version.type)
+        statement = (update(_INSTANCES)
+                     .where(_INSTANCES.c.id == bindparam("instance_id"), _INSTANCES.c.lock_version == seen)
+                     .values({**{name: bindparam(f"new_{name}", type_=_INSTANCES.c[name].type) for name in columns},
+                              "lock_version": seen + 1}))
+        _INSTANCE_WRITES[columns] = statement
+    return statement
 _DUE_INSTANCE = (select(Instance).where(Instance.id == bindparam("instance_id"), Instance.status == "running",
                                         Instance.next_wake_at < bindparam("now", type_=Instance.next_wake_at.type))
                  .with_for_update(skip_locked=True))
@@ -270,12 +293,11 @@ class WorkflowService:
             workflow = self._load(session, instance, runtime)
             if not spiff.complete(workflow, task_id, submitted):
                 raise Conflict("This task is no longer waiting to be done. Reload to see where the case is.")
-            row.status, row.completed_at, row.completed_by_id = "completed", clock.now(), actor.user_id
             audit.append(session, "task.completed", actor_id=actor.user_id, case_id=instance.case_id,
                          instance_id=instance.id, task_id=task_id,
                          detail={"task": row.spec_name, "title": row.title, "facts": self._facts(submitted)},
                          personal=submitted)
-            outcome = self._save(session, instance, workflow, runtime)
+            outcome = self._save(session, instance, workflow, runtime, completed=(row, actor.user_id))
         self._committed()
         return outcome
 
@@ -460,8 +482,7 @@ class WorkflowService:
                 spiff.run_engine_steps(workflow)
                 audit.append(session, "timer.fired", actor_id=None, case_id=instance.case_id,
                              instance_id=instance.id, detail={"timers": due})
-                instance.wake_attempts, instance.last_error = 0, None
-                self._save(session, instance, workflow, runtime)
+                self._save(session, instance, workflow, runtime, changes={"wake_attempts": 0, "last_error": None})
         except Conflict:
             return False  # someone moved it on first; their commit stands
         except OperationalError:
@@ -577,65 +598,81 @@ class WorkflowService:
         return bundle_forms.get(name)
 
     def _save(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime,
-              status: str | None = None) -> Outcome:
-        """Persist the workflow, its task projection and next wake time. Audit events appended in the same
-        transaction are written when it commits (engine/audit.py)."""
+              status: str | None = None, completed: tuple[Task, int | None] | None = None,
+              changes: Mapping[str, Any] | None = None) -> Outcome:
+        """Persist the workflow, its task projection and next wake time; `completed` is the task row just done
+        and who did it, `changes` more of the instance's columns to write with its state. Audit events
+        appended in the same transaction are written when it commits (engine/audit.py)."""
         now = clock.now()
-        completed = spiff.is_completed(workflow)
+        done = spiff.is_completed(workflow)
         task_tree.prune(workflow)
-        instance.state = spiff.dump(workflow)
-        instance.updated_at = now
-        instance.status = status or ("completed" if completed else "running")
-        instance.next_wake_at = None if instance.status != "running" else spiff.next_wake_at(workflow)
-        if completed and instance.completed_at is None:
-            instance.completed_at = now
-        opened = self._project(session, instance, workflow, runtime)
-        if instance.status == "completed":
-            audit.append(session, "instance.completed", actor_id=None, case_id=instance.case_id,
-                         instance_id=instance.id, detail={"process_id": instance.process_id})
-        return Outcome(instance.id, instance.case_id, opened, completed)
-
-    def _project(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime) -> list[Task]:
-        """Bring the instance's rows in the tasks table in line with the workflow's ready user tasks, and
-        write them with the instance's new state in one flush."""
-        with session.no_autoflush:  # nothing is written until the one flush below
-            opened = self._project_rows(session, instance, workflow, runtime)
+        status = status or ("completed" if done else "running")
+        values = {**(changes or {}), "state": spiff.dump(workflow), "updated_at": now, "status": status,
+                  "next_wake_at": spiff.next_wake_at(workflow) if status == "running" else None}
+        if done and instance.completed_at is None:
+            values["completed_at"] = now
         try:
-            # Guarded by the lock version: a writer that lost the race stops here, and its whole transaction
-            # rolls back.
-            session.flush()
+            session.flush()  # whatever the caller changed through the ORM goes first, under the lock version
         except StaleDataError:
             raise Conflict("Someone else changed this case at the same moment. Reload and try again.") from None
+        self._write_instance(session, instance, values)
+        opened = self._project(session, instance, workflow, runtime, completed)
+        if status == "completed":
+            audit.append(session, "instance.completed", actor_id=None, case_id=instance.case_id,
+                         instance_id=instance.id, detail={"process_id": instance.process_id})
+        return Outcome(instance.id, instance.case_id, opened, done)
+
+    @staticmethod
+    def _write_instance(session: Session, instance: Instance, values: Mapping[str, Any]) -> None:
+        """One UPDATE guarded by the lock version: a writer that lost the race stops here, and its whole
+        transaction rolls back. The loaded row is told what was written, so the ORM never writes it again."""
+        seen = instance.lock_version
+        parameters = {f"new_{name}": value for name, value in values.items()}
+        if session.execute(_instance_write(frozenset(values)),
+                           {**parameters, "instance_id": instance.id, "seen": seen}).rowcount != 1:
+            raise Conflict("Someone else changed this case at the same moment. Reload and try again.")
+        for name, value in {**values, "lock_version": seen + 1}.items():
+            set_committed_value(instance, name, value)
+
+    def _project(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime,
+                 completed: tuple[Task, int | None] | None) -> list[Task]:
+        """Bring the instance's rows in the tasks table in line with the workflow's ready user tasks: close
+        the task just done and those no longer ready, add rows for newly ready ones, and write the emails
+        the new ones send. Returns the new rows."""
+        now = clock.now()
+        ready = {t.id: t for t in spiff.ready_user_tasks(workflow)}
+        open_ids = set(session.scalars(_OPEN_TASK_IDS, {"instance_id": instance.id}))
+        if completed is not None:
+            row, by = completed
+            open_ids.discard(row.id)
+            self._close(session, [row.id], "completed", now, by)
+            for name, value in (("status", "completed"), ("completed_at", now), ("completed_by_id", by)):
+                set_committed_value(row, name, value)
+        self._close(session, sorted(open_ids - ready.keys()), "cancelled", now, None)
+        opened = [self._new_row(session, instance, task, runtime, now)
+                  for task_id, task in ready.items() if task_id not in open_ids]
+        if opened:
+            session.execute(_ADD_TASKS, [_columns(row) for row in opened])
         outbox.tasks_opened(session, opened, runtime.case.reference if runtime.case else None,
                             self.catalogue.personal_roles)
         return opened
 
-    def _project_rows(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime) -> list[Task]:
-        """Close the rows of tasks that are no longer ready and add rows for newly ready ones; the new rows."""
-        # A row this transaction already closed (the task just completed) is not open any more.
-        open_rows = {row.id: row for row in session.scalars(_OPEN_TASKS_OF_INSTANCE, {"instance_id": instance.id})
-                     if row.status == "open"}
-        ready = {t.id: t for t in spiff.ready_user_tasks(workflow)}
-        now = clock.now()
-        for task_id, row in open_rows.items():
-            if task_id not in ready:
-                row.status, row.completed_at = "cancelled", now
-        opened = []
-        for task_id, task in ready.items():
-            if task_id in open_rows:
-                continue
-            role = self.catalogue.role_for_lane(task.lane)
-            row = Task(id=task_id, instance_id=instance.id, case_id=instance.case_id, process_id=task.process_id,
-                       spec_name=task.spec_name, title=task.title, lane=task.lane, role=role,
-                       form=task.properties.get("formJsonSchemaFilename"),
-                       ui_form=task.properties.get("formUiSchemaFilename"),
-                       due_at=runtime.due_at(task), created_at=now, status="open")
-            if role is not None:
-                row.assignee_id = self.catalogue.assign(Assignment(session, role, runtime.case, task.spec_name,
-                                                                   task.data))
-            session.add(row)
-            opened.append(row)
-        return opened
+    @staticmethod
+    def _close(session: Session, ids: list[str], status: str, now: datetime, by: int | None) -> None:
+        if ids:
+            session.execute(_CLOSE_TASKS, {"ids": ids, "new_status": status, "at": now, "by": by})
+
+    def _new_row(self, session: Session, instance: Instance, task: spiff.ReadyUserTask, runtime: _Runtime,
+                 now: datetime) -> Task:
+        role = self.catalogue.role_for_lane(task.lane)
+        assignee = self.catalogue.assign(Assignment(session, role, runtime.case, task.spec_name, task.data)) \
+            if role is not None else None
+        return Task(id=task.id, instance_id=instance.id, case_id=instance.case_id, process_id=task.process_id,
+                    spec_name=task.spec_name, title=task.title, lane=task.lane, role=role,
+                    form=task.properties.get("formJsonSchemaFilename"),
+                    ui_form=task.properties.get("formUiSchemaFilename"), assignee_id=assignee,
+                    due_at=runtime.due_at(task), created_at=now, status="open", completed_at=None,
+                    completed_by_id=None, reminded_at=None, escalated_at=None)
 
     def _committed(self) -> None:
         if self.after_commit is not None:
@@ -702,6 +739,11 @@ class _Runtime:
         case = self.service._new_case(self.session, councillor_id, self.actor)
         self.service._start(self.session, process_id, data, self.actor, case)
         return case
+
+
+def _columns(row: Task) -> dict[str, Any]:
+    """A new task row's values for `_ADD_TASKS`."""
+    return {column.key: getattr(row, column.key) for column in _TASKS.columns}
 
 
 def _soonest_due_first(session: Session, due_at: Any = Task.due_at, created_at: Any = Task.created_at

@@ -240,10 +240,10 @@ def migrate(service: WorkflowService, process_id: str, to_version: int, actor: A
                 continue
             instance = session.get(Instance, instance_id)
             case = service._case(session, instance)
-            instance.model_version_id, instance.spec_bundle_id = target.id, bundle.id
             runtime = _Runtime(service, session, case, instance.id, actor)
             workflow.script_engine = runtime.script_engine
-            service._save(session, instance, workflow, runtime)
+            service._save(session, instance, workflow, runtime,
+                          changes={"model_version_id": target.id, "spec_bundle_id": bundle.id})
             _refresh_open_tasks(service, session, instance, workflow, case)
             audit.append(session, "instance.migrated", actor_id=actor.user_id, case_id=instance.case_id,
                          instance_id=instance.id,
