@@ -71,9 +71,10 @@ class Addressee(Protocol):
 
 _MESSAGES = OutboxMessage.__table__
 # Only the id and address are needed to write a message: read them as columns, not as people with roles.
-_ACTIVE_PERSON = select(User.id, User.email).where(User.id == bindparam("user_id"), User.active)
-_ACTIVE_HOLDERS = (select(User.id, User.email).join(UserRole).where(UserRole.role == bindparam("role"), User.active)
-                   .order_by(User.name))
+_USERS, _USER_ROLES = User.__table__, UserRole.__table__
+_ACTIVE_PERSON = select(_USERS.c.id, _USERS.c.email).where(_USERS.c.id == bindparam("user_id"), _USERS.c.active)
+_ACTIVE_HOLDERS = (select(_USERS.c.id, _USERS.c.email).join(_USER_ROLES)
+                   .where(_USER_ROLES.c.role == bindparam("role"), _USERS.c.active).order_by(_USERS.c.name))
 
 
 def enqueue(session: Session, *, to: str, subject: str, body: str, kind: str, case_id: int | None = None,

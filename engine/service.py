@@ -103,10 +103,16 @@ class Outcome:
 
 # The statements every completion and timer runs, made once: building an expression costs more than
 # SQLAlchemy's compiled-statement cache saves when it is built anew for each call.
-_TASK_WITH_INSTANCE = (select(Task, Instance, Case).join(Instance, Instance.id == Task.instance_id)
+_TASKS, _INSTANCES = Task.__table__, Instance.__table__
+_SIBLING = _TASKS.alias("sibling")
+# With the task, how many of its instance's tasks are open: when it is the only one (nearly always), the
+# projection need not read them again.
+_TASK_WITH_INSTANCE = (select(Task, Instance, Case,
+                              select(func.count()).where(_SIBLING.c.instance_id == Task.instance_id,
+                                                         _SIBLING.c.status == "open").scalar_subquery())
+                       .join(Instance, Instance.id == Task.instance_id)
                        .outerjoin(Case, Case.id == Instance.case_id)
                        .where(Task.id == bindparam("task_id")).with_for_update(of=Task))
-_TASKS, _INSTANCES = Task.__table__, Instance.__table__
 # The write path says its statements against the tables, not the mapped classes: the ORM's unit of work
 # cost more than the workflow step itself on every completion (bench/PROFILES.md, fix 9).
 _OPEN_TASK_IDS = select(_TASKS.c.id).where(_TASKS.c.instance_id == bindparam("instance_id"),
@@ -275,7 +281,7 @@ class WorkflowService:
                      detail={"process_id": process_id, "version": version.version, "facts": self._facts(initial)},
                      personal=initial)
         spiff.run_engine_steps(workflow)
-        return self._save(session, instance, workflow, runtime)
+        return self._save(session, instance, workflow, runtime, open_ids=set())  # a new instance has no rows
 
     # --- tasks ---------------------------------------------------------------------------------
 
@@ -284,7 +290,7 @@ class WorkflowService:
         """Complete a user task with the form's data and run on until the instance waits again. `visible` is
         the caller's own need-to-know rule (the API's): a task it refuses is NotFound, checked first."""
         with self.db.write() as session:
-            row, instance, case = self._open_task_with_instance(session, task_id, actor, visible)
+            row, instance, case, open_count = self._open_task_with_instance(session, task_id, actor, visible)
             if row.assignee_id != actor.user_id:
                 raise Forbidden("Only the person this task is assigned to can complete it. Claim it first.")
             submitted = forms.validate(self._form(session, row, bundle_id=instance.spec_bundle_id),
@@ -297,7 +303,8 @@ class WorkflowService:
                          instance_id=instance.id, task_id=task_id,
                          detail={"task": row.spec_name, "title": row.title, "facts": self._facts(submitted)},
                          personal=submitted)
-            outcome = self._save(session, instance, workflow, runtime, completed=(row, actor.user_id))
+            outcome = self._save(session, instance, workflow, runtime, completed=(row, actor.user_id),
+                                 open_ids={row.id} if open_count == 1 else None)
         self._committed()
         return outcome
 
@@ -350,13 +357,15 @@ class WorkflowService:
         return self._check_open_task(row, actor)
 
     def _open_task_with_instance(self, session: Session, task_id: str, actor: Actor,
-                                 visible: Callable[[Task], bool] | None) -> tuple[Task, Instance, Case | None]:
-        """The task (locked, as `_open_task_for_update`), its instance and its case, in one statement."""
+                                 visible: Callable[[Task], bool] | None
+                                 ) -> tuple[Task, Instance, Case | None, int]:
+        """The task (locked, as `_open_task_for_update`), its instance, its case and how many of the instance's
+        tasks are open, in one statement."""
         found = session.execute(_TASK_WITH_INSTANCE, {"task_id": _task_key(task_id)}).one_or_none()
         if found is None or (visible is not None and not visible(found[0])):
             raise NotFound("There is no such task.")
-        row, instance, case = found
-        return self._check_open_task(row, actor), instance, case
+        row, instance, case, open_count = found
+        return self._check_open_task(row, actor), instance, case, open_count
 
     def _check_open_task(self, row: Task | None, actor: Actor) -> Task:
         if row is None or not self._may_see_task(row, actor):
@@ -599,10 +608,11 @@ class WorkflowService:
 
     def _save(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime,
               status: str | None = None, completed: tuple[Task, int | None] | None = None,
-              changes: Mapping[str, Any] | None = None) -> Outcome:
+              changes: Mapping[str, Any] | None = None, open_ids: set[str] | None = None) -> Outcome:
         """Persist the workflow, its task projection and next wake time; `completed` is the task row just done
-        and who did it, `changes` more of the instance's columns to write with its state. Audit events
-        appended in the same transaction are written when it commits (engine/audit.py)."""
+        and who did it, `changes` more of the instance's columns to write with its state, `open_ids` the ids of
+        the instance's open task rows when the caller already knows them. Audit events appended in the same
+        transaction are written when it commits (engine/audit.py)."""
         now = clock.now()
         done = spiff.is_completed(workflow)
         task_tree.prune(workflow)
@@ -616,7 +626,7 @@ class WorkflowService:
         except StaleDataError:
             raise Conflict("Someone else changed this case at the same moment. Reload and try again.") from None
         self._write_instance(session, instance, values)
-        opened = self._project(session, instance, workflow, runtime, completed)
+        opened = self._project(session, instance, workflow, runtime, completed, open_ids)
         if status == "completed":
             audit.append(session, "instance.completed", actor_id=None, case_id=instance.case_id,
                          instance_id=instance.id, detail={"process_id": instance.process_id})
@@ -635,13 +645,14 @@ class WorkflowService:
             set_committed_value(instance, name, value)
 
     def _project(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime,
-                 completed: tuple[Task, int | None] | None) -> list[Task]:
+                 completed: tuple[Task, int | None] | None, open_ids: set[str] | None) -> list[Task]:
         """Bring the instance's rows in the tasks table in line with the workflow's ready user tasks: close
         the task just done and those no longer ready, add rows for newly ready ones, and write the emails
         the new ones send. Returns the new rows."""
         now = clock.now()
         ready = {t.id: t for t in spiff.ready_user_tasks(workflow)}
-        open_ids = set(session.scalars(_OPEN_TASK_IDS, {"instance_id": instance.id}))
+        open_ids = set(session.scalars(_OPEN_TASK_IDS, {"instance_id": instance.id})) if open_ids is None \
+            else set(open_ids)
         if completed is not None:
             row, by = completed
             open_ids.discard(row.id)

@@ -129,6 +129,21 @@ def test_cancelling_an_instance_cancels_its_open_tasks(service, deploy, probe, s
         service.cancel(started.instance_id, system, "Again")
 
 
+def test_completing_one_of_two_parallel_tasks_leaves_the_other_open_and_the_join_waits(service, deploy, officer,
+                                                                                      probe, system):
+    deploy("parallel.bpmn")
+    started = service.start("parallel", {}, system)
+    police, wellbeing = sorted(started.opened, key=lambda t: t.spec_name)
+    for task in (police, wellbeing):
+        service.claim(task.id, officer)
+    assert service.complete_task(police.id, {"note": "Spoken to"}, officer).opened == []
+    rows = {r.spec_name: r.status for r in probe.tasks(started.instance_id)}
+    assert rows == {"check_police": "completed", "check_wellbeing": "open"}
+    after = service.complete_task(wellbeing.id, {"note": "Fine"}, officer)
+    assert [t.spec_name for t in after.opened] == ["summarise"]
+    assert [r.spec_name for r in probe.tasks(started.instance_id) if r.status == "open"] == ["summarise"]
+
+
 def test_script_task_and_gateway_route_the_report(service, deploy, system, probe):
     deploy("scripted.bpmn")
     urgent = service.start("scripted", {"summary": "A threat was made at the surgery"}, system)
