@@ -29,9 +29,9 @@ class Database:
         self.engine = self._create_engine(url, echo)
         self._writer = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
-        # On SQLite a lookup is an ordinary read: BEGIN and COMMIT cost no round trip there, and switching a
-        # pooled connection to autocommit and back would undo the driver setting made in `_pragmas`.
-        self._looker = sessionmaker(self.engine if self.is_sqlite
+        # On SQLite a lookup sends no BEGIN (see `_begin`): the driver is in autocommit, so its one statement is
+        # its own transaction. Switching a pooled connection to autocommit and back would undo `_pragmas`.
+        self._looker = sessionmaker(self.engine.execution_options(lookup=True) if self.is_sqlite
                                     else self.engine.execution_options(isolation_level="AUTOCOMMIT"),
                                     expire_on_commit=False)
         event.listen(self._looker, "before_flush", _refuse_writes)
@@ -59,7 +59,7 @@ class Database:
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
             options = conn.get_execution_options()
-            if options.get("isolation_level") == "AUTOCOMMIT":
+            if options.get("isolation_level") == "AUTOCOMMIT" or options.get("lookup"):
                 return  # a lookup: each statement is its own transaction
             # A writer takes the write lock at BEGIN: two writers never deadlock upgrading a read lock.
             conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("immediate") else "BEGIN")
