@@ -133,7 +133,7 @@ def run(folder: Path, waiting: int, due: int) -> None:
     deploy(service, folder, "PT2S")
     done = threading.Event()
     scheduler.on_tick = lambda count: done.set() if count else None
-    service._after_commit = scheduler.nudge
+    service.after_commit = scheduler.nudge  # as `serve` wires it (web/cli.py)
     scheduler.start()
     instance_id = service.start("bench_wait", {}, Actor.system()).instance_id
     due_at = service.instance(instance_id).next_wake_at
