@@ -121,6 +121,10 @@ _CLOSE_TASKS = (update(_TASKS).where(_TASKS.c.id.in_(bindparam("ids", expanding=
                 .values(status=bindparam("new_status"), completed_at=bindparam("at"),
                         completed_by_id=bindparam("by")))
 _ADD_TASKS = _TASKS.insert()
+_DUE_INSTANCE = (select(Instance).where(Instance.id == bindparam("instance_id"), Instance.status == "running",
+                                        Instance.next_wake_at < bindparam("now", type_=Instance.next_wake_at.type))
+                 .with_for_update(skip_locked=True))
+_RACED = "Someone else changed this case at the same moment. Reload and try again."
 _INSTANCE_WRITES: dict[frozenset[str], Any] = {}
 
 
@@ -136,9 +140,6 @@ def _instance_write(columns: frozenset[str]) -> Any:
                               "lock_version": seen + 1}))
         _INSTANCE_WRITES[columns] = statement
     return statement
-_DUE_INSTANCE = (select(Instance).where(Instance.id == bindparam("instance_id"), Instance.status == "running",
-                                        Instance.next_wake_at < bindparam("now", type_=Instance.next_wake_at.type))
-                 .with_for_update(skip_locked=True))
 
 
 class WorkflowService:
@@ -624,7 +625,7 @@ class WorkflowService:
         try:
             session.flush()  # whatever the caller changed through the ORM goes first, under the lock version
         except StaleDataError:
-            raise Conflict("Someone else changed this case at the same moment. Reload and try again.") from None
+            raise Conflict(_RACED) from None
         self._write_instance(session, instance, values)
         opened = self._project(session, instance, workflow, runtime, completed, open_ids)
         if status == "completed":
@@ -640,7 +641,7 @@ class WorkflowService:
         parameters = {f"new_{name}": value for name, value in values.items()}
         if session.execute(_instance_write(frozenset(values)),
                            {**parameters, "instance_id": instance.id, "seen": seen}).rowcount != 1:
-            raise Conflict("Someone else changed this case at the same moment. Reload and try again.")
+            raise Conflict(_RACED)
         for name, value in {**values, "lock_version": seen + 1}.items():
             set_committed_value(instance, name, value)
 
