@@ -472,7 +472,7 @@ def _deploy_with(session: Session, service: WorkflowService, checked: FormCheck,
     if checked.ui_name in named_ui:
         forms[checked.ui_name] = checked.ui_schema
     deployed = deployment.deploy(session, service.catalogue, diagrams.values(), forms,
-                                 helpers=service._static_helpers(), actor_id=actor.user_id)
+                                 helpers=service.expression_helpers(), actor_id=actor.user_id)
     for d in deployed:
         if d.created:  # as every deploy records it (WorkflowService.deploy)
             audit.append(session, "model.deployed", actor_id=actor.user_id,

@@ -201,7 +201,7 @@ class WorkflowService:
 
     def check_folder(self, folder: Path) -> CatalogueReport:
         diagrams, all_forms = deployment.read_folder(folder)
-        return check_catalogue(diagrams, all_forms, self.catalogue, self._static_helpers())
+        return check_catalogue(diagrams, all_forms, self.catalogue, self.expression_helpers())
 
     def deploy_folder(self, folder: Path, actor: Actor | None = None) -> list[deployment.Deployed]:
         diagrams, all_forms = deployment.read_folder(folder)
@@ -211,7 +211,7 @@ class WorkflowService:
                actor: Actor) -> list[deployment.Deployed]:
         with self.db.write() as session:
             deployed = deployment.deploy(session, self.catalogue, diagrams, all_forms,
-                                         helpers=self._static_helpers(), actor_id=actor.user_id)
+                                         helpers=self.expression_helpers(), actor_id=actor.user_id)
             for d in deployed:
                 if d.created:
                     audit.append(session, "model.deployed", actor_id=actor.user_id,
@@ -235,7 +235,7 @@ class WorkflowService:
         with self.db.write() as session:
             case = self._new_case(session, councillor_id, actor)
             outcome = self._start(session, process_id, data, actor, case)
-        self._committed()
+        self.committed()
         return outcome
 
     def start(self, process_id: str, data: Mapping[str, Any], actor: Actor,
@@ -245,7 +245,7 @@ class WorkflowService:
             if case_id is not None and case is None:
                 raise NotFound("There is no such case.")
             outcome = self._start(session, process_id, data, actor, case)
-        self._committed()
+        self.committed()
         return outcome
 
     def _new_case(self, session: Session, councillor_id: int | None, actor: Actor) -> Case:
@@ -306,7 +306,7 @@ class WorkflowService:
                          personal=submitted)
             outcome = self._save(session, instance, workflow, runtime, completed=(row, actor.user_id),
                                  open_ids={row.id} if open_count == 1 else None)
-        self._committed()
+        self.committed()
         return outcome
 
     def claim(self, task_id: str, actor: Actor, visible: Callable[[Task], bool] | None = None) -> Task:
@@ -474,7 +474,7 @@ class WorkflowService:
             audit.append(session, "instance.cancelled", actor_id=actor.user_id, case_id=instance.case_id,
                          instance_id=instance.id, detail={"reason": reason})
             self._save(session, instance, workflow, runtime, status="cancelled")
-        self._committed()
+        self.committed()
 
     def wake(self, instance_id: int) -> bool:
         """Fire the instance's due timers and run on, once however many schedulers ask: the row is claimed
@@ -501,9 +501,9 @@ class WorkflowService:
             log.warning("Instance %s failed to move on: %s", instance_id, error)
             with self.db.write() as session:
                 incidents.record_failure(session, instance_id, error)
-            self._committed()
+            self.committed()
             return False
-        self._committed()
+        self.committed()
         return True
 
     def due_instances(self, limit: int = 500) -> list[int]:
@@ -527,7 +527,7 @@ class WorkflowService:
         """Hand an instance with an incident back to the scheduler, with a fresh set of tries."""
         with self.db.write() as session:
             incident = incidents.retry(session, incident_id, actor.user_id)
-        self._committed()
+        self.committed()
         return incident
 
     def running_count(self, process_id: str) -> int:
@@ -542,15 +542,27 @@ class WorkflowService:
 
     def waiting_timers(self, instance_id: int) -> list[spiff.WaitingTimer]:
         with self.db.read() as session:
-            instance = self._instance(session, instance_id)
-            runtime = _Runtime(self, session, None, instance.id, Actor.system())
-            return spiff.waiting_timers(self._load(session, instance, runtime))
+            return spiff.waiting_timers(self.restore(session, self._instance(session, instance_id)))
 
     def instance_data(self, instance_id: int) -> dict[str, Any]:
         with self.db.read() as session:
-            instance = self._instance(session, instance_id)
-            runtime = _Runtime(self, session, None, instance.id, Actor.system())
-            return spiff.data_of(self._load(session, instance, runtime))
+            return spiff.data_of(self.restore(session, self._instance(session, instance_id)))
+
+    # --- for the engine's own modules that read or move a workflow (engine/versions.py) --------
+
+    def restore(self, session: Session, instance: Instance) -> Any:
+        """The instance's workflow as it is stored, to look at (its scripts run as the system)."""
+        return self._load(session, instance, _Runtime(self, session, None, instance.id, Actor.system()))
+
+    def save_moved(self, session: Session, instance: Instance, workflow: Any, actor: Actor,
+                   changes: Mapping[str, Any]) -> Case | None:
+        """Write a workflow moved onto other specs, with the instance's `changes` (its version), as any step
+        is written: state under the lock version, the task projection and its emails. Returns the case."""
+        case = self._case(session, instance)
+        runtime = _Runtime(self, session, case, instance.id, actor)
+        workflow.script_engine = runtime.script_engine
+        self._save(session, instance, workflow, runtime, changes=changes)
+        return case
 
     def case(self, reference: str) -> Case:
         with self.db.read() as session:
@@ -686,7 +698,8 @@ class WorkflowService:
                     due_at=runtime.due_at(task), created_at=now, status="open", completed_at=None,
                     completed_by_id=None, reminded_at=None, escalated_at=None)
 
-    def _committed(self) -> None:
+    def committed(self) -> None:
+        """After a write's commit: tell whoever listens (the scheduler re-arms for the next timer)."""
         if self.after_commit is not None:
             self.after_commit()
 
@@ -695,7 +708,8 @@ class WorkflowService:
         statistics after retention removes the rest."""
         return {name: data[name] for name in self.catalogue.audit_facts if name in data}
 
-    def _static_helpers(self) -> dict[str, Any]:
+    def expression_helpers(self) -> dict[str, Any]:
+        """The deadline helpers a diagram's expressions may call, as the validator tries them."""
         return deadline_helpers(WorkingCalendar(self.catalogue.settings.get("bank_holiday_region",
                                                                             "england-and-wales")))
 

@@ -160,7 +160,7 @@ def check_draft(service: WorkflowService, filename: str, content: bytes) -> list
                   if v.filename != filename]
         forms = form_versions.available_forms(session)
     draft = deployment.Diagram(filename, content, {})
-    return check_catalogue([*others, draft], forms, service.catalogue, service._static_helpers()).problems
+    return check_catalogue([*others, draft], forms, service.catalogue, service.expression_helpers()).problems
 
 
 def deploy_draft(service: WorkflowService, filename: str, content: bytes, actor: Actor) -> list[deployment.Deployed]:
@@ -224,8 +224,6 @@ def migrate(service: WorkflowService, process_id: str, to_version: int, actor: A
             instance_ids: Iterable[int] | None = None, from_version: int | None = None) -> MigrationResult:
     """Move the chosen instances that can move, each in its own write transaction under its lock, with
     an audit event each. Instances that cannot move (checked again at that moment) are left untouched."""
-    from engine.service import _Runtime
-
     result = MigrationResult(process_id, to_version)
     with service.db.read() as session:
         target = version_row(session, process_id, to_version)
@@ -239,18 +237,15 @@ def migrate(service: WorkflowService, process_id: str, to_version: int, actor: A
                 result.refused.append(check)
                 continue
             instance = session.get(Instance, instance_id)
-            case = service._case(session, instance)
-            runtime = _Runtime(service, session, case, instance.id, actor)
-            workflow.script_engine = runtime.script_engine
-            service._save(session, instance, workflow, runtime,
-                          changes={"model_version_id": target.id, "spec_bundle_id": bundle.id})
+            case = service.save_moved(session, instance, workflow, actor,
+                                      {"model_version_id": target.id, "spec_bundle_id": bundle.id})
             _refresh_open_tasks(service, session, instance, workflow, case)
             audit.append(session, "instance.migrated", actor_id=actor.user_id, case_id=instance.case_id,
                          instance_id=instance.id,
                          detail={"process_id": process_id, "from_version": check.from_version,
                                  "to_version": to_version})
             result.moved.append(check)
-    service._committed()
+    service.committed()
     return result
 
 
@@ -276,8 +271,6 @@ def _attempt(service: WorkflowService, session: Session, instance_id: int, targe
              bundle: SpecBundle) -> tuple[MigrationCheck, Any]:
     """Migrate one instance's workflow in memory; nothing is written. Returns the check and the
     migrated workflow (None if it cannot move)."""
-    from engine.service import Actor, _Runtime
-
     instance = session.get(Instance, instance_id)
     if instance is None:
         return MigrationCheck(instance_id, None, reasons=["There is no such process instance."]), None
@@ -293,7 +286,7 @@ def _attempt(service: WorkflowService, session: Session, instance_id: int, targe
         check.reasons.append(f"It is already on version {target.version}.")
     if check.reasons:
         return check, None
-    workflow = service._load(session, instance, _Runtime(service, session, None, instance.id, Actor.system()))
+    workflow = service.restore(session, instance)
     check.waiting_at = sorted({_label(t.task_spec) for t in workflow.get_tasks(state=_ACTIVE)})
     spec, subprocess_specs = spiff.restored_specs(bundle.content_hash, lambda: bundle.specs)
     top_diff, subprocess_diffs = diff_workflow(_REGISTRY, workflow, spec, subprocess_specs)
@@ -395,14 +388,12 @@ class InstanceView:
 
 
 def instance_view(service: WorkflowService, instance_id: int) -> InstanceView:
-    from engine.service import Actor, _Runtime
-
     with service.db.read() as session:
         instance = session.get(Instance, instance_id)
         if instance is None:
             raise NotFound("There is no such process instance.")
         version = session.get(ProcessModelVersion, instance.model_version_id)
-        workflow = service._load(session, instance, _Runtime(service, session, None, instance.id, Actor.system()))
+        workflow = service.restore(session, instance)
         tasks = [t for t in workflow.get_tasks() if t.task_spec is not None and t.task_spec.bpmn_id]
 
         def ids(mask: int) -> list[str]:
