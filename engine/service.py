@@ -128,7 +128,7 @@ _RACED = "Someone else changed this case at the same moment. Reload and try agai
 _INSTANCE_WRITES: dict[frozenset[str], Any] = {}
 
 
-def _instance_write(columns: frozenset[str]) -> Any:
+def _instance_update(columns: frozenset[str]) -> Any:
     """`UPDATE instances SET <columns>, lock_version = :seen + 1 WHERE id = … AND lock_version = :seen`, made once
     for each set of columns (there are a handful)."""
     statement = _INSTANCE_WRITES.get(columns)
@@ -639,7 +639,7 @@ class WorkflowService:
         except StaleDataError:
             raise Conflict(_RACED) from None
         self._write_instance(session, instance, values)
-        opened = self._project(session, instance, workflow, runtime, completed, open_ids)
+        opened = self._project(session, instance, workflow, runtime, now, completed, open_ids)
         if status == "completed":
             audit.append(session, "instance.completed", actor_id=None, case_id=instance.case_id,
                          instance_id=instance.id, detail={"process_id": instance.process_id})
@@ -651,18 +651,17 @@ class WorkflowService:
         transaction rolls back. The loaded row is told what was written, so the ORM never writes it again."""
         seen = instance.lock_version
         parameters = {f"new_{name}": value for name, value in values.items()}
-        if session.execute(_instance_write(frozenset(values)),
+        if session.execute(_instance_update(frozenset(values)),
                            {**parameters, "instance_id": instance.id, "seen": seen}).rowcount != 1:
             raise Conflict(_RACED)
         for name, value in {**values, "lock_version": seen + 1}.items():
             set_committed_value(instance, name, value)
 
-    def _project(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime,
+    def _project(self, session: Session, instance: Instance, workflow: Any, runtime: _Runtime, now: datetime,
                  completed: tuple[Task, int | None] | None, open_ids: set[str] | None) -> list[Task]:
         """Bring the instance's rows in the tasks table in line with the workflow's ready user tasks: close
         the task just done and those no longer ready, add rows for newly ready ones, and write the emails
         the new ones send. Returns the new rows."""
-        now = clock.now()
         ready = {t.id: t for t in spiff.ready_user_tasks(workflow)}
         open_ids = set(session.scalars(_OPEN_TASK_IDS, {"instance_id": instance.id})) if open_ids is None \
             else set(open_ids)
