@@ -22,7 +22,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from engine import clock, people
+from engine import clock
 from engine.db import Database
 from engine.errors import Forbidden
 from engine.mail import Transport, sender_from_env
@@ -94,8 +94,8 @@ def enqueue_to(session: Session, users: Iterable[User], *, subject: str, body: s
 def enqueue_to_role(session: Session, role: str, *, subject: str, body: str, kind: str,
                     case_id: int | None = None, task_id: str | None = None) -> int:
     """One message to every active holder of `role`; returns how many were written."""
-    return enqueue_to(session, people.holders_of(session, role), subject=subject, body=body, kind=kind,
-                      case_id=case_id, task_id=task_id)
+    return _write(session, [holder.email for holder in _holders(session, role)], subject=subject, body=body,
+                  kind=kind, case_id=case_id, task_id=task_id)
 
 
 def _write(session: Session, addresses: list[str], *, subject: str, body: str, kind: str, case_id: int | None,
@@ -126,7 +126,11 @@ def recipients_for(session: Session, task: Task, personal_roles: frozenset[str] 
         return list(session.execute(_ACTIVE_PERSON, {"user_id": task.assignee_id}))
     if not task.role or task.role in personal_roles:
         return []
-    return list(session.execute(_ACTIVE_HOLDERS, {"role": task.role}))
+    return _holders(session, task.role)
+
+
+def _holders(session: Session, role: str) -> list[Addressee]:
+    return list(session.execute(_ACTIVE_HOLDERS, {"role": role}))
 
 
 _TEXTS: Mapping[str, tuple[str, str]] = {
