@@ -2,6 +2,10 @@
 
 It reports every problem it finds, each with the file, element id and name, so an admin can fix them all
 in one pass. Nothing is deployed while a problem remains.
+
+An expression (a gateway's condition, a due date, a timer) may read only fields that something sets, and a
+field its own process sets must be set by a step that comes before the expression: a gateway placed ahead
+of the form that answers its question would otherwise fail only when a case reaches it.
 """
 
 from __future__ import annotations
@@ -57,23 +61,56 @@ def check_catalogue(diagrams: Iterable[Diagram], forms: Mapping[str, Any], catal
     for name, schema in forms.items():
         if name.endswith(".schema.json") or "uischema" not in name:
             report.problems.extend(Problem(m, file=name) for m in form_rules.schema_problems(schema))
-    known_fields = _form_fields(forms) | set(catalogue.initial_data)
+    known_fields = _form_fields(forms.values()) | set(catalogue.initial_data)
+    specs: dict[str, Any] = {}
     for process_id, filename in files_of.items():
         try:
-            spec = parser.get_spec(process_id)
+            specs[process_id] = parser.get_spec(process_id)
         except Exception as error:  # SpiffWorkflow raises several types while parsing; report, don't crash
             report.problems.append(Problem(_first_line(error), file=filename, element_id=process_id))
-            continue
+    setters = {process_id: _setters(spec, forms) for process_id, spec in specs.items()}
+    for process_id, spec in specs.items():
         report.names[process_id] = getattr(spec, "description", None) or process_id
-        _check_process(spec, filename, files_of, forms, known_fields, catalogue, helpers or {}, report)
+        order = _FieldOrder(setters[process_id], _set_elsewhere(process_id, setters, catalogue))
+        _check_process(spec, files_of[process_id], files_of, forms, known_fields, catalogue, helpers or {},
+                       report, order)
     return report
+
+
+@dataclass(frozen=True)
+class _FieldOrder:
+    """Which steps of one process set each field, and which fields a case may have from outside it."""
+
+    steps: Mapping[str, list[Any]]
+    elsewhere: set[str]
+
+    def set_only_after(self, names: Iterable[str], at: Any) -> dict[str, list[Any]]:
+        """Of `names`, those that only steps of this process set, none of them before `at`, with those steps."""
+        later = {name: self.steps[name] for name in names if name in self.steps and name not in self.elsewhere}
+        if not later:
+            return {}
+        before = _steps_before(at)
+        return {name: steps for name, steps in later.items() if not any(step in before for step in steps)}
+
+
+def _steps_before(at: Any) -> set[Any]:
+    """Every step a case can pass through on its way to `at`, loops included."""
+    seen: set[Any] = set()
+    waiting = list(at.inputs)
+    while waiting:
+        step = waiting.pop()
+        if step not in seen:
+            seen.add(step)
+            waiting.extend(step.inputs)
+    return seen
 
 
 def _check_process(spec: Any, filename: str, files_of: Mapping[str, str], forms: Mapping[str, Any],
                    known_fields: set[str], catalogue: Catalogue, helpers: Mapping[str, Any],
-                   report: CatalogueReport) -> None:
-    known = known_fields | _script_assignments(spec)
-    helper_names = set(helpers) | set(catalogue.helpers) | {"setting"}
+                   report: CatalogueReport, order: _FieldOrder) -> None:
+    known = known_fields | set(order.steps)
+    check = _ExpressionCheck(known, set(helpers) | set(catalogue.helpers) | {"setting"}, catalogue, helpers,
+                             order, report.problems)
     for task_spec in spec.task_specs.values():
         where = {"file": filename, "element_id": task_spec.bpmn_id or "",
                  "element_name": task_spec.bpmn_name or ""}
@@ -81,7 +118,7 @@ def _check_process(spec: Any, filename: str, files_of: Mapping[str, str], forms:
             continue
         problems = report.problems
         # A user task's form, or a start event's (the questions asked before the process starts).
-        properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+        properties = _properties(task_spec)
         schema_name = properties.get("formJsonSchemaFilename")
         if schema_name and schema_name not in forms:
             problems.append(Problem(f"The form {schema_name!r} does not exist.", **where))
@@ -98,8 +135,7 @@ def _check_process(spec: Any, filename: str, files_of: Mapping[str, str], forms:
             if not schema_name:
                 problems.append(Problem("This user task has no form (formJsonSchemaFilename).", **where))
             if properties.get(DUE_PROPERTY):
-                _check_expression(properties[DUE_PROPERTY], "due date", where, known, helper_names,
-                                  catalogue, helpers, problems, evaluate=True)
+                check(properties[DUE_PROPERTY], "due date", task_spec, where, evaluate=True)
         if isinstance(task_spec, ServiceTask) and task_spec.operation_name not in catalogue.handlers:
             problems.append(Problem(f"The service task handler {task_spec.operation_name!r} is not "
                                     f"registered. Known handlers: {', '.join(sorted(catalogue.handlers))}.",
@@ -114,12 +150,10 @@ def _check_process(spec: Any, filename: str, files_of: Mapping[str, str], forms:
             for condition, _ in task_spec.cond_task_specs:
                 expression = getattr(condition, "args", [None])[0]
                 if isinstance(expression, str):
-                    _check_expression(expression, "condition", where, known, helper_names, catalogue,
-                                      helpers, problems)
+                    check(expression, "condition", task_spec, where)
         definition = getattr(task_spec, "event_definition", None)
         if isinstance(definition, TimerEventDefinition):
-            _check_expression(definition.expression, "timer", where, known, helper_names, catalogue,
-                              helpers, problems, evaluate=True, timer=definition)
+            check(definition.expression, "timer", task_spec, where, evaluate=True, timer=definition)
         for script in (getattr(task_spec, "prescript", None), getattr(task_spec, "postscript", None)):
             if script:
                 message = sandbox.check(script, "exec")
@@ -127,29 +161,49 @@ def _check_process(spec: Any, filename: str, files_of: Mapping[str, str], forms:
                     problems.append(Problem(message, **where))
 
 
-def _check_expression(expression: str, what: str, where: dict[str, str], known: set[str],
-                      helper_names: set[str], catalogue: Catalogue, helpers: Mapping[str, Any],
-                      problems: list[Problem], *, evaluate: bool = False, timer: Any = None) -> None:
-    message = sandbox.check(expression, "eval")
-    if message:
-        problems.append(Problem(f"The {what} expression is refused: {message}", **where))
-        return
-    unknown = sorted(_names_read(expression) - known - helper_names - set(sandbox.SAFE_BUILTINS))
-    if unknown:
-        problems.append(Problem(f"The {what} expression reads {', '.join(unknown)}, which no form, script or "
-                                "service task sets.", **where))
-        return
-    if not evaluate:
-        return
-    runner = sandbox.Sandbox({**catalogue.helpers, **helpers, "setting": lambda name: catalogue.settings[name]})
-    sample = {name: _SAMPLE for name in _names_read(expression) if name in known}
-    try:
-        value = runner.evaluate(expression, sample)
-        if timer is not None:
-            _parse_timer_value(timer, value)
-    except (ScriptError, KeyError, ValueError, TypeError) as error:
-        reason = error.message if isinstance(error, ScriptError) else f"{type(error).__name__}: {error}"
-        problems.append(Problem(f"The {what} expression {expression!r} does not evaluate: {reason}", **where))
+@dataclass(frozen=True)
+class _ExpressionCheck:
+    """Checks one process's expressions: each is safe, reads only fields something sets (its own process's
+    fields set before it is evaluated) and, where its value is used at once, evaluates."""
+
+    known: set[str]
+    helper_names: set[str]
+    catalogue: Catalogue
+    helpers: Mapping[str, Any]
+    order: _FieldOrder
+    problems: list[Problem]
+
+    def __call__(self, expression: str, what: str, step: Any, where: dict[str, str], *,
+                 evaluate: bool = False, timer: Any = None) -> None:
+        message = sandbox.check(expression, "eval")
+        if message:
+            self.problems.append(Problem(f"The {what} expression is refused: {message}", **where))
+            return
+        read = _names_read(expression)
+        unknown = sorted(read - self.known - self.helper_names - set(sandbox.SAFE_BUILTINS))
+        if unknown:
+            self.problems.append(Problem(f"The {what} expression reads {', '.join(unknown)}, which no form, "
+                                         "script or service task sets.", **where))
+            return
+        too_early = self.order.set_only_after(read, step)
+        for name in sorted(too_early):
+            setters = ", ".join(sorted(f'"{s.bpmn_name or s.bpmn_id}"' for s in too_early[name]))
+            self.problems.append(Problem(f"The {what} expression reads {name}, but no step before it sets "
+                                         f"{name}: only {setters}, which a case reaches later or on another "
+                                         "path. Move the expression after a step that sets it.", **where))
+        if too_early or not evaluate:
+            return
+        runner = sandbox.Sandbox({**self.catalogue.helpers, **self.helpers,
+                                  "setting": lambda name: self.catalogue.settings[name]})
+        sample = {name: _SAMPLE for name in read if name in self.known}
+        try:
+            value = runner.evaluate(expression, sample)
+            if timer is not None:
+                _parse_timer_value(timer, value)
+        except (ScriptError, KeyError, ValueError, TypeError) as error:
+            reason = error.message if isinstance(error, ScriptError) else f"{type(error).__name__}: {error}"
+            self.problems.append(Problem(f"The {what} expression {expression!r} does not evaluate: {reason}",
+                                         **where))
 
 
 class _Sample(str):
@@ -177,25 +231,50 @@ def _names_read(expression: str) -> set[str]:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
 
 
-def _script_assignments(spec: Any) -> set[str]:
-    names: set[str] = set()
-    for task_spec in spec.task_specs.values():
-        scripts = [getattr(task_spec, "script", None), getattr(task_spec, "prescript", None),
-                   getattr(task_spec, "postscript", None)]
-        for script in filter(None, scripts):
-            try:
-                tree = ast.parse(script)
-            except SyntaxError:
-                continue
-            names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-        if isinstance(task_spec, ServiceTask):
-            names.add(task_spec.result_variable)
+def _properties(task_spec: Any) -> Mapping[str, str]:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+
+
+def _set_by(task_spec: Any, forms: Mapping[str, Any]) -> set[str]:
+    """The fields one step sets: its form's questions, its scripts' assignments, its service task's result
+    and its data outputs."""
+    names = _form_fields([forms.get(_properties(task_spec).get("formJsonSchemaFilename", ""))])
+    scripts = [getattr(task_spec, "script", None), getattr(task_spec, "prescript", None),
+               getattr(task_spec, "postscript", None)]
+    for script in filter(None, scripts):
+        try:
+            tree = ast.parse(script)
+        except SyntaxError:
+            continue
+        names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if isinstance(task_spec, ServiceTask):
+        names.add(task_spec.result_variable)
+    names |= {data.bpmn_id for data in getattr(task_spec, "data_output_associations", None) or []}
     return names
 
 
-def _form_fields(forms: Mapping[str, Any]) -> set[str]:
+def _setters(spec: Any, forms: Mapping[str, Any]) -> dict[str, list[Any]]:
+    steps: dict[str, list[Any]] = {}
+    for task_spec in spec.task_specs.values():
+        for name in _set_by(task_spec, forms):
+            steps.setdefault(name, []).append(task_spec)
+    return steps
+
+
+def _set_elsewhere(process_id: str, setters: Mapping[str, Mapping[str, Any]], catalogue: Catalogue) -> set[str]:
+    """Fields a case of this process may have before any of its steps sets them: the data every case starts
+    with, and whatever another process sets (a caller's data reaches what it calls, and a service task may
+    start a case with its own process's answers)."""
+    fields = set(catalogue.initial_data)
+    for other, steps in setters.items():
+        if other != process_id:
+            fields |= set(steps)
+    return fields
+
+
+def _form_fields(schemas: Iterable[Any]) -> set[str]:
     fields: set[str] = set()
-    for schema in forms.values():
+    for schema in schemas:
         if isinstance(schema, dict):
             fields |= set(schema.get("properties", {}))
     return fields

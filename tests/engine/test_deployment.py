@@ -132,3 +132,38 @@ def test_every_problem_in_a_diagram_is_reported_together(deploy, diagram, databa
     assert any('Lane "Night shift" has no role mapped' in m for m in messages)
     assert any("'missing.schema.json' does not exist" in m for m in messages)
     assert stored(database) == (0, 0, 0)
+
+
+# --- expressions read what earlier steps set -----------------------------------------------------
+
+def reading_note_at_the_gateway(diagram) -> Diagram:
+    """Simple triage with its gateway asking about the note, which only the two tasks after it ask for."""
+    return renamed(diagram("simple.bpmn"), b"severity in ('high', 'severe')", b"note == 'urgent'")
+
+
+def test_a_gateway_reading_a_field_only_later_steps_set_is_refused(deploy, diagram, database):
+    with pytest.raises(DiagramInvalid) as refused:
+        deploy(reading_note_at_the_gateway(diagram))
+    [problem] = refused.value.problems
+    assert (problem.file, problem.element_id) == ("simple.bpmn", "gw")
+    assert problem.message.startswith('The condition expression reads note, but no step before it sets note: '
+                                      'only "Refer to police", "Review and close"')
+    assert stored(database) == (0, 0, 0)
+
+
+def test_a_due_date_reading_its_own_tasks_answer_is_refused(deploy, diagram):
+    own_answer = renamed(diagram("simple.bpmn"), b"working_days(setting('triage_due_working_days'))",
+                         b"working_days(1 if severity == 'high' else 5)")
+    with pytest.raises(DiagramInvalid) as refused:
+        deploy(own_answer)
+    [problem] = refused.value.problems
+    assert problem.element_id == "triage"
+    assert 'The due date expression reads severity, but no step before it sets severity: only ' \
+           '"Acknowledge and triage"' in problem.message
+
+
+def test_a_field_another_process_sets_may_be_read_before_this_process_asks_it(deploy, diagram):
+    # Check-in's form asks for a note too, and another process's answers may start a case (as a meeting
+    # safety request starts a support case), so the note may be there before this process asks for it.
+    [deployed, _loop] = deploy(reading_note_at_the_gateway(diagram), "loop.bpmn")
+    assert deployed.created
