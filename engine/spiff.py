@@ -17,6 +17,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -313,9 +315,20 @@ def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
         spec = task.task_spec
         tasks.append(ReadyUserTask(
             id=str(task.id), spec_name=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.bpmn_id,
-            lane=spec.lane, process_id=task.workflow.spec.name,
+            lane=spec.lane, process_id=_process_of(task.workflow),
             properties=dict((spec.extensions or {}).get("properties", {})), data=task.data))
     return tasks
+
+
+def _process_of(workflow: Any) -> str:
+    """The process a task belongs to, as the catalogue knows processes: a called process is one of its own,
+    but a subprocess drawn inside a process is part of it (SpiffWorkflow runs both as subworkflows)."""
+    while isinstance(workflow, BpmnSubWorkflow):
+        caller = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        if isinstance(caller.task_spec, CallActivity):
+            break
+        workflow = caller.workflow
+    return workflow.spec.name
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ of the form that answers its question would otherwise fail only when a case reac
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
 from SpiffWorkflow.spiff.specs.defaults import ScriptTask, ServiceTask
 
@@ -68,13 +68,28 @@ def check_catalogue(diagrams: Iterable[Diagram], forms: Mapping[str, Any], catal
             specs[process_id] = parser.get_spec(process_id)
         except Exception as error:  # SpiffWorkflow raises several types while parsing; report, don't crash
             report.problems.append(Problem(_first_line(error), file=filename, element_id=process_id))
-    setters = {process_id: _setters(spec, forms) for process_id, spec in specs.items()}
-    for process_id, spec in specs.items():
-        report.names[process_id] = getattr(spec, "description", None) or process_id
-        order = _FieldOrder(setters[process_id], _set_elsewhere(process_id, setters, catalogue))
-        _check_process(spec, files_of[process_id], files_of, forms, known_fields, catalogue, helpers or {},
+            continue
+        report.names[process_id] = getattr(specs[process_id], "description", None) or process_id
+    file_of_spec = dict(files_of)
+    for process_id, spec in list(specs.items()):
+        for embedded_id, embedded in _embedded_subprocesses(parser, spec):
+            specs[embedded_id], file_of_spec[embedded_id] = embedded, files_of[process_id]
+    setters = {spec_id: _setters(spec, forms) for spec_id, spec in specs.items()}
+    for spec_id, spec in specs.items():
+        order = _FieldOrder(setters[spec_id], _set_elsewhere(spec_id, setters, catalogue))
+        _check_process(spec, file_of_spec[spec_id], files_of, forms, known_fields, catalogue, helpers or {},
                        report, order)
     return report
+
+
+def _embedded_subprocesses(parser: Any, spec: Any) -> Iterator[tuple[str, Any]]:
+    """The subprocesses drawn inside a process, at any depth. SpiffWorkflow parses each as a process of its
+    own, so their steps are checked as one; a call activity's process is checked where it is defined."""
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, SubWorkflowTask) and not isinstance(task_spec, CallActivity):
+            embedded = parser.get_spec(task_spec.spec)
+            yield task_spec.spec, embedded
+            yield from _embedded_subprocesses(parser, embedded)
 
 
 @dataclass(frozen=True)

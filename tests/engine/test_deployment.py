@@ -167,3 +167,14 @@ def test_a_field_another_process_sets_may_be_read_before_this_process_asks_it(de
     # safety request starts a support case), so the note may be there before this process asks for it.
     [deployed, _loop] = deploy(reading_note_at_the_gateway(diagram), "loop.bpmn")
     assert deployed.created
+
+
+def test_the_steps_of_a_subprocess_drawn_inside_a_process_are_checked_too(deploy, diagram, database):
+    broken = renamed(diagram("embedded.bpmn"), b"severity in ('high', 'severe')", b"threat_level == 'high'")
+    broken = renamed(broken, b'<bpmn:script>escalated = True</bpmn:script>', b'<bpmn:script>import os</bpmn:script>')
+    with pytest.raises(DiagramInvalid) as refused:
+        deploy(broken)
+    found = {(p.file, p.element_id): p.message for p in refused.value.problems}
+    assert set(found) == {("embedded.bpmn", "assess_gw"), ("embedded.bpmn", "escalate")}
+    assert "reads threat_level, which no form, script or service task sets" in found["embedded.bpmn", "assess_gw"]
+    assert stored(database) == (0, 0, 0)

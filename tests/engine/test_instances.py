@@ -172,6 +172,21 @@ def test_called_process_tasks_reach_the_inbox_and_return_to_the_caller(service, 
     assert service.complete_task(wrap_up.id, {}, clerk).completed
 
 
+@pytest.mark.parametrize(("severity", "escalated"), [("high", True), ("low", False)])
+def test_a_subprocess_drawn_inside_a_process_runs_its_tasks_and_returns(service, deploy, officer, system,
+                                                                       severity, escalated):
+    deploy("embedded.bpmn")
+    started = service.start("embedded", {}, system)
+    [triage] = started.opened
+    assert (triage.spec_name, triage.process_id, triage.role) == ("triage", "embedded", "support-officer")
+    service.claim(triage.id, officer)
+    with pytest.raises(FormInvalid):  # the subprocess's task is held to its own form
+        service.complete_task(triage.id, {"severity": "unknown"}, officer)
+    [review] = service.complete_task(triage.id, {"severity": severity}, officer).opened
+    assert (review.spec_name, review.process_id, review.role) == ("review", "embedded", "support-officer")
+    assert service.instance_data(started.instance_id).get("escalated", False) is escalated
+
+
 def test_invalid_form_data_names_the_field_and_changes_nothing(service, deploy, officer, probe, system):
     deploy("simple.bpmn")
     started = service.start("simple", {}, system)
