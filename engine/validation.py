@@ -11,7 +11,7 @@ of the form that answers its question would otherwise fail only when a case reac
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -63,17 +63,20 @@ def check_catalogue(diagrams: Iterable[Diagram], forms: Mapping[str, Any], catal
             report.problems.extend(Problem(m, file=name) for m in form_rules.schema_problems(schema))
     known_fields = _form_fields(forms.values()) | set(catalogue.initial_data)
     specs: dict[str, Any] = {}
-    for process_id, filename in files_of.items():
-        try:
-            specs[process_id] = parser.get_spec(process_id)
-        except Exception as error:  # SpiffWorkflow raises several types while parsing; report, don't crash
-            report.problems.append(Problem(_first_line(error), file=filename, element_id=process_id))
-            continue
-        report.names[process_id] = getattr(specs[process_id], "description", None) or process_id
     file_of_spec = dict(files_of)
-    for process_id, spec in list(specs.items()):
-        for embedded_id, embedded in _embedded_subprocesses(parser, spec):
-            specs[embedded_id], file_of_spec[embedded_id] = embedded, files_of[process_id]
+    for process_id, filename in files_of.items():
+        spec = _parse(parser, process_id, filename, report)
+        if spec is None:
+            continue
+        specs[process_id] = spec
+        report.names[process_id] = getattr(spec, "description", None) or process_id
+        waiting = _embedded_subprocesses(spec)
+        while waiting:
+            embedded_id = waiting.pop()
+            embedded = _parse(parser, embedded_id, filename, report)
+            if embedded is not None:
+                specs[embedded_id], file_of_spec[embedded_id] = embedded, filename
+                waiting.extend(_embedded_subprocesses(embedded))
     setters = {spec_id: _setters(spec, forms) for spec_id, spec in specs.items()}
     for spec_id, spec in specs.items():
         order = _FieldOrder(setters[spec_id], _set_elsewhere(spec_id, setters, catalogue))
@@ -82,14 +85,20 @@ def check_catalogue(diagrams: Iterable[Diagram], forms: Mapping[str, Any], catal
     return report
 
 
-def _embedded_subprocesses(parser: Any, spec: Any) -> Iterator[tuple[str, Any]]:
-    """The subprocesses drawn inside a process, at any depth. SpiffWorkflow parses each as a process of its
-    own, so their steps are checked as one; a call activity's process is checked where it is defined."""
-    for task_spec in spec.task_specs.values():
-        if isinstance(task_spec, SubWorkflowTask) and not isinstance(task_spec, CallActivity):
-            embedded = parser.get_spec(task_spec.spec)
-            yield task_spec.spec, embedded
-            yield from _embedded_subprocesses(parser, embedded)
+def _parse(parser: Any, spec_id: str, filename: str, report: CatalogueReport) -> Any:
+    try:
+        return parser.get_spec(spec_id)
+    except Exception as error:  # SpiffWorkflow raises several types while parsing; report, don't crash
+        report.problems.append(Problem(_first_line(error), file=filename, element_id=spec_id))
+        return None
+
+
+def _embedded_subprocesses(spec: Any) -> list[str]:
+    """The ids of the subprocesses drawn directly inside a process. SpiffWorkflow parses each as a process
+    of its own (with the process around it), so their steps are checked as one; a call activity's process
+    is checked where it is defined."""
+    return [task_spec.spec for task_spec in spec.task_specs.values()
+            if isinstance(task_spec, SubWorkflowTask) and not isinstance(task_spec, CallActivity)]
 
 
 @dataclass(frozen=True)
