@@ -62,27 +62,33 @@ def check_catalogue(diagrams: Iterable[Diagram], forms: Mapping[str, Any], catal
         if name.endswith(".schema.json") or "uischema" not in name:
             report.problems.extend(Problem(m, file=name) for m in form_rules.schema_problems(schema))
     known_fields = _form_fields(forms.values()) | set(catalogue.initial_data)
-    specs: dict[str, Any] = {}
-    file_of_spec = dict(files_of)
+    specs = _parse_processes(parser, files_of, report)
+    setters = {spec_id: _setters(spec, forms) for spec_id, (spec, _file) in specs.items()}
+    for spec_id, (spec, filename) in specs.items():
+        order = _FieldOrder(setters[spec_id], _set_elsewhere(spec_id, setters, catalogue))
+        _check_process(spec, filename, files_of, forms, known_fields, catalogue, helpers or {}, report, order)
+    return report
+
+
+def _parse_processes(parser: Any, files_of: Mapping[str, str], report: CatalogueReport
+                     ) -> dict[str, tuple[Any, str]]:
+    """Each process's spec and file, and those of the subprocesses drawn inside it (at any depth); names each
+    process in the report."""
+    specs: dict[str, tuple[Any, str]] = {}
     for process_id, filename in files_of.items():
         spec = _parse(parser, process_id, filename, report)
         if spec is None:
             continue
-        specs[process_id] = spec
         report.names[process_id] = getattr(spec, "description", None) or process_id
-        waiting = _embedded_subprocesses(spec)
+        waiting = [(process_id, spec)]
         while waiting:
-            embedded_id = waiting.pop()
-            embedded = _parse(parser, embedded_id, filename, report)
-            if embedded is not None:
-                specs[embedded_id], file_of_spec[embedded_id] = embedded, filename
-                waiting.extend(_embedded_subprocesses(embedded))
-    setters = {spec_id: _setters(spec, forms) for spec_id, spec in specs.items()}
-    for spec_id, spec in specs.items():
-        order = _FieldOrder(setters[spec_id], _set_elsewhere(spec_id, setters, catalogue))
-        _check_process(spec, file_of_spec[spec_id], files_of, forms, known_fields, catalogue, helpers or {},
-                       report, order)
-    return report
+            spec_id, spec = waiting.pop()
+            specs[spec_id] = (spec, filename)
+            for embedded_id in _embedded_subprocesses(spec):
+                embedded = _parse(parser, embedded_id, filename, report)
+                if embedded is not None:
+                    waiting.append((embedded_id, embedded))
+    return specs
 
 
 def _parse(parser: Any, spec_id: str, filename: str, report: CatalogueReport) -> Any:
