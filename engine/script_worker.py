@@ -34,11 +34,16 @@ MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 GRACE_SECONDS = 1.0
 """Added to the script's own time limit before the worker is killed: the sandbox's check usually stops a
 Python-level loop first, with a clearer message."""
+STARTUP_SECONDS = 30.0
+"""How long a new worker may take to start: a fresh interpreter on a busy machine can take seconds, and
+that is waited for before a script is sent, so no script's time limit pays for it."""
 MAX_IDLE_WORKERS = 4
 MAX_ITEMS = 1_000_000
 """A script's data, counted as it will be stored (a value shared N times counts N times): items plus
 characters. The same figure bounds single values inside the sandbox."""
 MAX_DEPTH = 100
+_READY = ("ready",)
+"""What a new worker sends once it has started, before it is given any script."""
 
 _ALLOWED_CLASSES = frozenset({
     ("datetime", "date"), ("datetime", "datetime"), ("datetime", "time"), ("datetime", "timedelta"),
@@ -100,6 +105,7 @@ def _serve(conn: Connection) -> None:
     from engine.sandbox import Sandbox
 
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    conn.send_bytes(pickle.dumps(_READY))
     while True:
         try:
             mode, source, data, extra, helper_names, time_limit = pickle.loads(conn.recv_bytes())
@@ -147,10 +153,17 @@ class _Worker:
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
         with theirs:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "engine.script_worker", str(theirs.fileno())],
-                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(_command(theirs.fileno()), pass_fds=[theirs.fileno()],
+                                            stdin=subprocess.DEVNULL)
         self.conn = Connection(ours.detach())
+        try:
+            ready = self.conn.poll(STARTUP_SECONDS) and _plain_loads(self.conn.recv_bytes(64)) == _READY
+        except (EOFError, OSError, pickle.UnpicklingError):
+            ready = False
+        if not ready:
+            self.kill()
+            raise ScriptError("The script worker did not start. Try again; if it keeps failing, tell your "
+                              "system administrator.")
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -159,6 +172,10 @@ class _Worker:
         self.process.kill()
         self.process.wait()
         self.conn.close()
+
+
+def _command(fd: int) -> list[str]:
+    return [sys.executable, "-m", "engine.script_worker", str(fd)]
 
 
 class _Pool:

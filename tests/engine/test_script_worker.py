@@ -5,9 +5,12 @@ caller's process."""
 from __future__ import annotations
 
 import os
+import sys
+import time
 
 import pytest
 
+from engine import script_worker
 from engine.errors import ScriptError
 from engine.sandbox import Sandbox
 
@@ -76,3 +79,26 @@ def test_changes_a_script_makes_to_its_data_in_place_come_back(sandbox):
     data = {"items": [3, 1, 2], "counts": {"calls": 1}}
     sandbox.execute("items.sort()\ncounts['calls'] = counts['calls'] + 1\nlargest = max(items)", data)
     assert data == {"items": [1, 2, 3], "counts": {"calls": 2}, "largest": 3}
+
+
+# --- starting a worker ---------------------------------------------------------------------------
+
+@pytest.fixture
+def no_idle_workers(monkeypatch):
+    """An empty pool, so the next script starts a new worker, and no grace beyond a script's own limit."""
+    monkeypatch.setattr(script_worker, "_POOL", script_worker._Pool())
+    monkeypatch.setattr(script_worker, "GRACE_SECONDS", 0.0)
+
+
+def test_a_new_workers_start_up_is_not_counted_in_the_scripts_time(no_idle_workers):
+    started = time.monotonic()
+    script_worker._Worker().kill()
+    start_up = time.monotonic() - started
+    # Half a start-up is far more than `1 + 1` needs, and far less than starting a worker takes.
+    assert script_worker.run("eval", "1 + 1", {}, None, {}, time_limit=start_up / 2, max_helper_seconds=0) == 2
+
+
+def test_a_worker_that_cannot_start_is_reported_as_such(no_idle_workers, monkeypatch):
+    monkeypatch.setattr(script_worker, "_command", lambda fd: [sys.executable, "-c", "raise SystemExit(1)"])
+    with pytest.raises(ScriptError, match="The script worker did not start"):
+        script_worker.run("eval", "1 + 1", {}, None, {}, time_limit=0.3, max_helper_seconds=0)
