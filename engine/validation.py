@@ -61,12 +61,15 @@ def check_catalogue(diagrams: Iterable[Diagram], forms: Mapping[str, Any], catal
     for name, schema in forms.items():
         if name.endswith(".schema.json") or "uischema" not in name:
             report.problems.extend(Problem(m, file=name) for m in form_rules.schema_problems(schema))
-    known_fields = _form_fields(forms.values()) | set(catalogue.initial_data)
     specs = _parse_processes(parser, files_of, report)
     setters = {spec_id: _setters(spec, forms) for spec_id, (spec, _file) in specs.items()}
+    # What some form, script or service task sets: a subprocess's fields reach the process around it, and
+    # a called process's reach its caller.
+    known = _form_fields(forms.values()) | set(catalogue.initial_data) | {name for steps in setters.values()
+                                                                          for name in steps}
     for spec_id, (spec, filename) in specs.items():
         order = _FieldOrder(setters[spec_id], _set_elsewhere(spec_id, setters, catalogue))
-        _check_process(spec, filename, files_of, forms, known_fields, catalogue, helpers or {}, report, order)
+        _check_process(spec, filename, files_of, forms, known, catalogue, helpers or {}, report, order)
     return report
 
 
@@ -136,9 +139,8 @@ def _steps_before(at: Any) -> set[Any]:
 
 
 def _check_process(spec: Any, filename: str, files_of: Mapping[str, str], forms: Mapping[str, Any],
-                   known_fields: set[str], catalogue: Catalogue, helpers: Mapping[str, Any],
+                   known: set[str], catalogue: Catalogue, helpers: Mapping[str, Any],
                    report: CatalogueReport, order: _FieldOrder) -> None:
-    known = known_fields | set(order.steps)
     check = _ExpressionCheck(known, set(helpers) | set(catalogue.helpers) | {"setting"}, catalogue, helpers,
                              order, report.problems)
     for task_spec in spec.task_specs.values():
