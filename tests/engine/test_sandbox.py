@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import sys
+import time
 
 import pytest
 
 from engine.errors import ScriptError
-from engine.sandbox import Sandbox, check
+from engine.sandbox import MAX_HELPER_SECONDS, Sandbox, check
 
 
 @pytest.fixture
@@ -110,6 +112,44 @@ def test_the_time_limit_leaves_the_caller_trace_function_in_place(sandbox):
     with pytest.raises(ScriptError):
         sandbox.execute("while True:\n    pass", {})
     assert sys.gettrace() is before
+
+
+def run_through_one_collection(monkeypatch: pytest.MonkeyPatch, pause: float) -> dict:
+    """Run a script during which one garbage collection takes `pause` seconds. The clock is ours and stands
+    still otherwise. (In a large process one full collection can take as long as a script's whole limit.)"""
+    clock = [1000.0]
+    armed = [False]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+
+    def slow_collection(phase: str, info: dict) -> None:
+        if phase == "stop" and armed[0]:
+            armed[0] = False
+            clock[0] += pause
+
+    def arm() -> None:
+        armed[0] = True
+
+    runner = Sandbox({"arm": arm}, time_limit=0.5, isolated=False)
+    data: dict = {}
+    thresholds = gc.get_threshold()
+    gc.callbacks.insert(0, slow_collection)  # before the sandbox's own, so the pause is there to measure
+    gc.set_threshold(1)  # the script's first new list sets off a collection
+    try:
+        runner.execute("arm()\nitems = [[n] for n in range(3)]\ndone = True", data)
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.callbacks.remove(slow_collection)
+    assert not armed[0], "no collection happened while the script ran"
+    return data
+
+
+def test_a_garbage_collection_while_a_script_runs_is_not_its_time(monkeypatch):
+    assert run_through_one_collection(monkeypatch, pause=1.0)["done"] is True
+
+
+def test_collections_count_past_an_allowance_so_no_script_runs_on_for_ever(monkeypatch):
+    with pytest.raises(ScriptError, match=r"ran for more than 0\.5 s"):
+        run_through_one_collection(monkeypatch, pause=MAX_HELPER_SECONDS + 1.0)
 
 
 def test_a_failing_script_names_the_error_and_the_script(sandbox):
