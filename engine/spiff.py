@@ -316,8 +316,13 @@ def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
         tasks.append(ReadyUserTask(
             id=str(task.id), spec_name=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.bpmn_id,
             lane=spec.lane, process_id=_process_of(task.workflow),
-            properties=dict((spec.extensions or {}).get("properties", {})), data=task.data))
+            properties=dict(spec_properties(spec)), data=task.data))
     return tasks
+
+
+def spec_properties(spec: Any) -> Mapping[str, str]:
+    """A step's `spiffworkflow:property` values (its form, its due date); helper steps have none."""
+    return (getattr(spec, "extensions", None) or {}).get("properties", {})
 
 
 def _process_of(workflow: Any) -> str:

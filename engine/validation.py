@@ -150,7 +150,7 @@ def _check_process(spec: Any, filename: str, files_of: Mapping[str, str], forms:
             continue
         problems = report.problems
         # A user task's form, or a start event's (the questions asked before the process starts).
-        properties = _properties(task_spec)
+        properties = spiff.spec_properties(task_spec)
         schema_name = properties.get("formJsonSchemaFilename")
         if schema_name and schema_name not in forms:
             problems.append(Problem(f"The form {schema_name!r} does not exist.", **where))
@@ -263,14 +263,10 @@ def _names_read(expression: str) -> set[str]:
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - bound
 
 
-def _properties(task_spec: Any) -> Mapping[str, str]:
-    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
-
-
 def _set_by(task_spec: Any, forms: Mapping[str, Any]) -> set[str]:
     """The fields one step sets: its form's questions, its scripts' assignments, its service task's result
     and its data outputs."""
-    names = _form_fields([forms.get(_properties(task_spec).get("formJsonSchemaFilename", ""))])
+    names = _form_fields([forms.get(spiff.spec_properties(task_spec).get("formJsonSchemaFilename", ""))])
     scripts = [getattr(task_spec, "script", None), getattr(task_spec, "prescript", None),
                getattr(task_spec, "postscript", None)]
     for script in filter(None, scripts):
