@@ -1,6 +1,10 @@
 """Throughput: gunicorn with 4 workers on PostgreSQL, and a bounded load client of our own that claims and
 completes tasks through the API from many threads at once, until a fixed number of completions.
 
+Then the same server and clients send the app's lightest request (`GET /healthz`, one `SELECT 1`) as fast as
+they can, as many times: the stack's ceiling on this machine. No completion can be served faster than that,
+so it shows how much of the goal the machine and the stack leave for the product's own work.
+
     .venv/bin/python -m bench.throughput [--quick] [--json out.json] [--completions N] [--clients N]
 """
 
@@ -83,7 +87,8 @@ class Tally:
     completed: int = 0
     conflicts: int = 0
     errors: list[str] = field(default_factory=list)
-    latencies: dict[str, list[float]] = field(default_factory=lambda: {"list": [], "claim": [], "complete": []})
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"list": [], "claim": [], "complete": [],
+                                                                       "lightest": []})
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def done(self) -> bool:
@@ -144,15 +149,26 @@ class Client(harness.HttpClient):
         with self.tally.lock:
             self.tally.completed += 1
 
+    def lightest(self) -> None:
+        """`GET /healthz` until the tally's target: counted as completed, to reuse the same loop."""
+        while not self.tally.done():
+            status, body = self.timed("lightest", "GET", "/healthz")
+            if status != 200:
+                self._error(f"healthz answered {status}: {body}")
+                continue
+            with self.tally.lock:
+                self.tally.completed += 1
+
     def _error(self, message: str) -> None:
         with self.tally.lock:
             self.tally.errors.append(message)
 
 
-def load(port: int, secrets: list[str], target: int) -> tuple[Tally, float]:
+def load(port: int, secrets: list[str], target: int, lightest: bool = False) -> tuple[Tally, float]:
     tally = Tally(target)
     clients = [Client(port, secret, tally) for secret in secrets]
-    threads = [threading.Thread(target=client.work, daemon=True) for client in clients]
+    threads = [threading.Thread(target=client.lightest if lightest else client.work, daemon=True)
+               for client in clients]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -200,7 +216,9 @@ def run(completions: int, clients: int, settings: list[str]) -> list[Figure]:
             before = harness.cpu_seconds()
             tally, elapsed = load(port, secrets, completions)
             after = harness.cpu_seconds()
-    for error in tally.errors[:5]:
+            say(f"  the lightest request, {completions:,} times from the same {clients} clients")
+            ceiling, ceiling_elapsed = load(port, secrets, completions, lightest=True)
+    for error in (tally.errors + ceiling.errors)[:5]:
         say(f"  error: {error}")
     rate = tally.completed / elapsed
     requests = sum(len(v) for v in tally.latencies.values())
@@ -213,6 +231,12 @@ def run(completions: int, clients: int, settings: list[str]) -> list[Figure]:
             figures.append(Figure(f"{kind} request latency p50", harness.percentile(samples, 0.5), "ms"))
             figures.append(Figure(f"{kind} request latency p95", harness.percentile(samples, 0.95), "ms"))
     figures.append(Figure("claim conflicts (another client claimed first)", tally.conflicts, "claims"))
+    lightest_rate = ceiling.completed / ceiling_elapsed
+    figures.append(Figure("(ceiling) the app's lightest request, GET /healthz, same server and clients", lightest_rate,
+                          "/s"))
+    figures.append(Figure("(ceiling) lightest request latency p95",
+                          harness.percentile(ceiling.latencies["lightest"], 0.95), "ms"))
+    figures.append(Figure("(ceiling) completions per second / lightest requests per second", rate / lightest_rate, "×"))
     commit_ms = harness.median(commits)
     figures.append(Figure("PostgreSQL durable commit, idle server (median)", commit_ms, "ms"))
     figures.append(Figure("PostgreSQL durable commit, idle server (p95)", harness.percentile(commits, 0.95), "ms"))
@@ -227,7 +251,8 @@ def run(completions: int, clients: int, settings: list[str]) -> list[Figure]:
                               "ms"))
     idle = max(cores * elapsed - sum(used.values()), 0.0)
     figures.append(Figure(f"CPU per completion: idle ({cores} cores)", idle * 1000 / max(tally.completed, 1), "ms"))
-    figures.append(Figure("failed requests", len(tally.errors), "requests", "= 0", not tally.errors))
+    failed = len(tally.errors) + len(ceiling.errors)
+    figures.append(Figure("failed requests", failed, "requests", "= 0", not failed))
     return figures
 
 
