@@ -4,8 +4,9 @@ It reports every problem it finds, each with the file, element id and name, so a
 in one pass. Nothing is deployed while a problem remains.
 
 An expression (a gateway's condition, a due date, a timer) may read only fields that something sets, and a
-field its own process sets must be set by a step that comes before the expression: a gateway placed ahead
-of the form that answers its question would otherwise fail only when a case reaches it.
+field its own process sets must be set on every path to the expression, the first time round a loop
+included: a gateway placed ahead of the form that answers its question, or after a branch that skips it,
+would otherwise fail only when a case reaches it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
 from SpiffWorkflow.specs.MultiChoice import MultiChoice
 from SpiffWorkflow.spiff.specs.defaults import ScriptTask, ServiceTask
@@ -117,13 +119,17 @@ class _FieldOrder:
     steps: Mapping[str, list[Any]]
     elsewhere: set[str]
 
-    def set_only_after(self, names: Iterable[str], at: Any) -> dict[str, list[Any]]:
-        """Of `names`, those that only steps of this process set, none of them before `at`, with those steps."""
-        later = {name: self.steps[name] for name in names if name in self.steps and name not in self.elsewhere}
-        if not later:
-            return {}
-        before = _steps_before(at)
-        return {name: steps for name, steps in later.items() if not any(step in before for step in steps)}
+    def unset_on_some_path(self, names: Iterable[str], at: Any) -> dict[str, tuple[list[Any], list[Any]]]:
+        """Of `names`, those that only steps of this process set and that a case can reach `at` without
+        having passed one of them: each with all its setters, and those of them on some path to `at`."""
+        found = {}
+        for name in names:
+            if name in self.steps and name not in self.elsewhere:
+                setters = self.steps[name]
+                if not _always_set_on_arrival(at, set(setters)):
+                    before = _steps_before(at)
+                    found[name] = (setters, [s for s in setters if s in before and s is not at])
+        return found
 
 
 def _steps_before(at: Any) -> set[Any]:
@@ -136,6 +142,31 @@ def _steps_before(at: Any) -> set[Any]:
             seen.add(step)
             waiting.extend(step.inputs)
     return seen
+
+
+def _always_set_on_arrival(at: Any, setters: set[Any]) -> bool:
+    """Whether every case that reaches `at` has passed one of `setters` first: a definite-assignment
+    analysis over the process's flow. A parallel join goes on only once all its branches have arrived, so
+    one branch setting the field is enough there; anywhere else a case may have come along any one path.
+    Starting from "set everywhere" and narrowing until nothing changes treats a loop's first time round as
+    the path from the start it is."""
+    steps = _steps_before(at)
+    set_after = {step: True for step in steps}
+    changed = True
+    while changed:
+        changed = False
+        for step in steps:
+            value = step in setters or _set_on_arrival(step, set_after)
+            if value != set_after[step]:
+                set_after[step], changed = value, True
+    return _set_on_arrival(at, set_after)
+
+
+def _set_on_arrival(step: Any, set_after: Mapping[Any, bool]) -> bool:
+    if not step.inputs:
+        return False  # the start of the process: nothing is set yet
+    arrivals = [set_after[before] for before in step.inputs]
+    return any(arrivals) if isinstance(step, ParallelGateway) else all(arrivals)
 
 
 def _check_process(spec: Any, filename: str, files_of: Mapping[str, str], forms: Mapping[str, Any],
@@ -196,7 +227,7 @@ def _check_process(spec: Any, filename: str, files_of: Mapping[str, str], forms:
 @dataclass(frozen=True)
 class _ExpressionCheck:
     """Checks one process's expressions: each is safe, reads only fields something sets (its own process's
-    fields set before it is evaluated) and, where its value is used at once, evaluates."""
+    fields set on every path to it) and, where its value is used at once, evaluates."""
 
     known: set[str]
     helper_names: set[str]
@@ -217,12 +248,18 @@ class _ExpressionCheck:
             self.problems.append(Problem(f"The {what} expression reads {', '.join(unknown)}, which no form, "
                                          "script or service task sets.", **where))
             return
-        too_early = self.order.set_only_after(read, step)
-        for name in sorted(too_early):
-            setters = ", ".join(sorted(f'"{s.bpmn_name or s.bpmn_id}"' for s in too_early[name]))
-            self.problems.append(Problem(f"The {what} expression reads {name}, but no step before it sets "
-                                         f"{name}: only {setters}, which a case reaches later or on another "
-                                         "path. Move the expression after a step that sets it.", **where))
+        too_early = self.order.unset_on_some_path(read, step)
+        for name, (steps, on_some_paths) in sorted(too_early.items()):
+            if on_some_paths:
+                message = (f"The {what} expression reads {name}, but a case can reach it without {name} being "
+                           f"set: {_step_names(on_some_paths)} set it on some paths to the expression, not on "
+                           f"every one. Set {name} on every path, or move the expression to where it is always "
+                           "set.")
+            else:
+                message = (f"The {what} expression reads {name}, but no step before it sets {name}: only "
+                           f"{_step_names(steps)}, which a case reaches later or on another path. Move the "
+                           "expression after a step that sets it.")
+            self.problems.append(Problem(message, **where))
         if too_early or not evaluate:
             return
         runner = sandbox.Sandbox({**self.catalogue.helpers, **self.helpers,
@@ -236,6 +273,10 @@ class _ExpressionCheck:
             reason = error.message if isinstance(error, ScriptError) else f"{type(error).__name__}: {error}"
             self.problems.append(Problem(f"The {what} expression {expression!r} does not evaluate: {reason}",
                                          **where))
+
+
+def _step_names(steps: Iterable[Any]) -> str:
+    return ", ".join(sorted(f'"{s.bpmn_name or s.bpmn_id}"' for s in steps))
 
 
 class _Sample(str):

@@ -162,6 +162,64 @@ def test_a_due_date_reading_its_own_tasks_answer_is_refused(deploy, diagram):
            '"Acknowledge and triage"' in problem.message
 
 
+def with_due_date(diagram: Diagram, task_id: str, expression: str) -> Diagram:
+    opening = f'<bpmn:userTask id="{task_id}" '.encode()
+    at = diagram.content.index(b"<spiffworkflow:properties>", diagram.content.index(opening))
+    property_line = f'<spiffworkflow:property name="dueAt" value="{expression}" />'.encode()
+    content = diagram.content[:at] + b"<spiffworkflow:properties>" + property_line + \
+        diagram.content[at + len(b"<spiffworkflow:properties>"):]
+    return Diagram(diagram.filename, content, {})
+
+
+def test_a_due_date_reading_a_field_only_one_branch_sets_is_refused(deploy, diagram, database):
+    # A low-severity case goes straight to review, and a referral that runs out of time leaves through its
+    # boundary timer: on both paths nothing has asked for the note when the review's due date is worked out.
+    on_one_branch = with_due_date(diagram("simple.bpmn"), "review", "working_days(1 if note == 'urgent' else 5)")
+    with pytest.raises(DiagramInvalid) as refused:
+        deploy(on_one_branch)
+    [problem] = refused.value.problems
+    assert (problem.element_id, problem.element_name) == ("review", "Review and close")
+    assert problem.message.startswith('The due date expression reads note, but a case can reach it without note '
+                                      'being set: "Refer to police" set it on some paths to the expression, not on '
+                                      'every one.')
+    assert stored(database) == (0, 0, 0)
+
+
+def test_a_field_every_branch_sets_may_be_read_after_the_branches_meet(deploy, diagram):
+    # The same due date, with triage asking for the note too: every path to the review now passes it.
+    every_branch = renamed(diagram("simple.bpmn"), b'value="triage.schema.json" />',
+                           b'value="note.schema.json" />')
+    every_branch = renamed(every_branch, b"severity in ('high', 'severe')", b"note == 'urgent'")
+    every_branch = renamed(every_branch, b"working_days(setting('triage_due_working_days'))",
+                           b"working_days(1)")
+    [deployed] = deploy(every_branch)
+    assert deployed.created
+
+
+def test_a_field_one_parallel_branch_sets_may_be_read_after_the_branches_join(deploy, diagram):
+    # Both branches run and the join waits for both, so the wellbeing check's answer is there by then.
+    one_branch = renamed(diagram("parallel.bpmn"), b'name="Check on wellbeing">\n      <bpmn:extensionElements>\n'
+                         b'        <spiffworkflow:properties>\n          <spiffworkflow:property '
+                         b'name="formJsonSchemaFilename" value="note.schema.json" />',
+                         b'name="Check on wellbeing">\n      <bpmn:extensionElements>\n'
+                         b'        <spiffworkflow:properties>\n          <spiffworkflow:property '
+                         b'name="formJsonSchemaFilename" value="triage.schema.json" />')
+    [deployed] = deploy(with_due_date(one_branch, "summarise", "working_days(1 if severity == 'high' else 5)"))
+    assert deployed.created
+
+
+def test_an_expression_reading_what_its_loop_sets_only_later_round_is_refused(deploy, diagram, database):
+    # The check-in's due date reads its own answer: the first check-in of every case would find none.
+    first_time_round = with_due_date(diagram("loop.bpmn"), "check_in", "working_days(1 if again else 5)")
+    with pytest.raises(DiagramInvalid) as refused:
+        deploy(first_time_round)
+    [problem] = refused.value.problems
+    assert problem.element_id == "check_in"
+    assert problem.message.startswith('The due date expression reads again, but no step before it sets again: '
+                                      'only "Check in"')
+    assert stored(database) == (0, 0, 0)
+
+
 def test_a_field_another_process_sets_may_be_read_before_this_process_asks_it(deploy, diagram):
     # Check-in's form asks for a note too, and another process's answers may start a case (as a meeting
     # safety request starts a support case), so the note may be there before this process asks for it.
