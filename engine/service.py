@@ -55,6 +55,9 @@ class Actor:
         return SYSTEM_ROLE in self.roles
 
 
+UNKNOWN_SCOPE = "scope must be mine, claimable or all."
+
+
 @dataclass(frozen=True)
 class TaskQuery:
     """What an inbox asks for: one scope, optional filters, a page."""
@@ -399,24 +402,23 @@ class WorkflowService:
         with self.db.read() as session:
             return self._task_page(session, query, actor)
 
-    def count_tasks(self, scopes: Iterable[str], actor: Actor) -> dict[str, int]:
-        """How many open tasks each inbox tab holds: counts only, in one read."""
-        with self.db.read() as session:
-            return self._task_counts(session, scopes, actor)
-
     def inbox(self, query: TaskQuery, actor: Actor, scopes: Iterable[str]) -> InboxView:
         """An inbox page's whole read, in one transaction (so counts and page agree): the count of each of
         `scopes`, the page `query` asks for, and the process names for the filter."""
         with self.db.read() as session:
             counts = self._task_counts(session, scopes, actor)
-            page = self._task_page(session, query, actor)
+            # Unfiltered, the page's total is its tab's count: counting a large tab once is enough.
+            unfiltered = query == TaskQuery(scope=query.scope, page=query.page, per_page=query.per_page)
+            page = self._task_page(session, query, actor, counts.get(query.scope) if unfiltered else None)
             return InboxView(counts, page, deployment.latest_names(session))
 
-    def _task_page(self, session: Session, query: TaskQuery, actor: Actor) -> TaskPage:
+    def _task_page(self, session: Session, query: TaskQuery, actor: Actor, total: int | None = None) -> TaskPage:
+        """A page of `query`'s tasks; `total` when it is already known (counted in the same transaction)."""
         statement = self._task_query(query, actor)
         per_page = max(1, min(query.per_page, 200))
         page = max(1, query.page)
-        total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        if total is None:
+            total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         rows = list(session.scalars(self._page_of(session, query, actor, (page - 1) * per_page, per_page)))
         case_ids = sorted({row.case_id for row in rows if row.case_id is not None})
         references = dict(session.execute(select(Case.id, Case.reference).where(Case.id.in_(case_ids))).all()) \
@@ -438,8 +440,21 @@ class WorkflowService:
                 .order_by(*_soonest_due_first(session, firsts.c.due_at, firsts.c.created_at)).offset(skip).limit(size))
 
     def _task_counts(self, session: Session, scopes: Iterable[str], actor: Actor) -> dict[str, int]:
-        return {scope: session.scalar(select(func.count()).select_from(
-            self._task_query(TaskQuery(scope=scope), actor).subquery())) or 0 for scope in scopes}
+        """Each tab's count. The two role tabs take one read of the role index between them: claimable is
+        "all" without an assignee."""
+        scopes = list(scopes)
+        counts: dict[str, int] = {}
+        if "mine" in scopes:
+            counts["mine"] = session.scalar(select(func.count()).select_from(
+                self._task_query(TaskQuery(scope="mine"), actor).subquery())) or 0
+        if {"claimable", "all"} & set(scopes):
+            by_role = self._task_query(TaskQuery(scope="all"), actor).subquery()
+            counts["all"], counts["claimable"] = session.execute(select(
+                func.count(), func.count().filter(by_role.c.assignee_id.is_(None))).select_from(by_role)).one()
+        unknown = [scope for scope in scopes if scope not in counts]
+        if unknown:
+            raise EngineError(UNKNOWN_SCOPE, field="scope")
+        return {scope: counts[scope] for scope in scopes}
 
     def _task_query(self, query: TaskQuery, actor: Actor, roles: list[str] | None = None) -> Any:
         """A tab's open tasks, unordered; `roles` narrows a role tab to some of the actor's roles."""
@@ -452,7 +467,7 @@ class WorkflowService:
         elif query.scope == "all":
             statement = statement.where(Task.role.in_(roles))
         else:
-            raise EngineError("scope must be mine, claimable or all.", field="scope")
+            raise EngineError(UNKNOWN_SCOPE, field="scope")
         if query.process_id:
             statement = statement.where(Task.process_id == query.process_id)
         if query.due_before:

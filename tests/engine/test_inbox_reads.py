@@ -4,7 +4,7 @@ names that follow every deploy; and the caller's own need-to-know rule checked i
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from engine.errors import Conflict, NotFound
 from engine.models import Case
@@ -28,6 +28,29 @@ def test_an_inbox_view_agrees_with_itself_and_sees_each_commit(service, database
     again = service.inbox(TaskQuery(scope="mine"), officer, ["mine", "claimable", "all"])
     assert again.counts == {"mine": 2, "claimable": 1, "all": 3}
     assert {t.id for t in again.page.tasks} == {opened[0].opened[0].id, opened[1].opened[0].id}
+
+
+def test_tab_counts_take_two_statements_and_an_unfiltered_page_reuses_its_tabs_count(
+        service, database, deploy, officer, system):
+    # "mine" is one count; "claimable" and "all" share one read of the role index. A filtered page counts
+    # itself, since its total is not its tab's.
+    deploy("simple.bpmn")
+    opened = [service.open_case({}, councillor_id=None, actor=system, process_id="simple") for _ in range(3)]
+    counted = []
+
+    @event.listens_for(database.engine, "before_cursor_execute")
+    def count(_conn, _cursor, statement, _params, _context, _many):
+        counted.extend(["count"] if "count(*)" in statement.lower() else [])
+
+    try:
+        view = service.inbox(TaskQuery(scope="all", per_page=2), officer, ["mine", "claimable", "all"])
+        assert (view.counts["all"], view.page.total, len(view.page.tasks), len(counted)) == (3, 3, 2, 2)
+        counted.clear()
+        one_case = service.inbox(TaskQuery(scope="all", case_id=opened[1].case_id), officer,
+                                 ["mine", "claimable", "all"])
+        assert (one_case.counts["all"], one_case.page.total, len(counted)) == (3, 1, 3)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
 
 
 def test_process_names_follow_a_new_deploy_at_once(service, deploy, diagram, system):
