@@ -414,11 +414,10 @@ class WorkflowService:
 
     def _task_page(self, session: Session, query: TaskQuery, actor: Actor, total: int | None = None) -> TaskPage:
         """A page of `query`'s tasks; `total` when it is already known (counted in the same transaction)."""
-        statement = self._task_query(query, actor)
         per_page = max(1, min(query.per_page, 200))
         page = max(1, query.page)
         if total is None:
-            total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+            total = session.scalar(_count_of(self._task_filter(query, actor))) or 0
         rows = list(session.scalars(self._page_of(session, query, actor, (page - 1) * per_page, per_page)))
         case_ids = sorted({row.case_id for row in rows if row.case_id is not None})
         references = dict(session.execute(select(Case.id, Case.reference).where(Case.id.in_(case_ids))).all()) \
@@ -431,9 +430,10 @@ class WorkflowService:
         are merged: a page costs the same whether a role holds fifty open tasks or fifty thousand."""
         roles = self._shared_roles(actor) if query.scope != "mine" else []
         if len(roles) < 2:
-            return self._task_query(query, actor).order_by(*_soonest_due_first(session)).offset(skip).limit(size)
+            return (select(Task).where(*self._task_filter(query, actor))
+                    .order_by(*_soonest_due_first(session)).offset(skip).limit(size))
         firsts = union_all(*[
-            select(self._task_query(query, actor, roles=[role]).with_only_columns(Task.id, Task.due_at, Task.created_at)
+            select(select(Task.id, Task.due_at, Task.created_at).where(*self._task_filter(query, actor, roles=[role]))
                    .order_by(*_soonest_due_first(session)).limit(skip + size).subquery())
             for role in roles]).subquery()
         return (select(Task).join(firsts, Task.id == firsts.c.id)
@@ -445,36 +445,36 @@ class WorkflowService:
         scopes = list(scopes)
         counts: dict[str, int] = {}
         if "mine" in scopes:
-            counts["mine"] = session.scalar(select(func.count()).select_from(
-                self._task_query(TaskQuery(scope="mine"), actor).subquery())) or 0
+            counts["mine"] = session.scalar(_count_of(self._task_filter(TaskQuery(scope="mine"), actor))) or 0
         if {"claimable", "all"} & set(scopes):
-            by_role = self._task_query(TaskQuery(scope="all"), actor).subquery()
-            counts["all"], counts["claimable"] = session.execute(select(
-                func.count(), func.count().filter(by_role.c.assignee_id.is_(None))).select_from(by_role)).one()
+            unassigned = func.count().filter(Task.assignee_id.is_(None))
+            counts["all"], counts["claimable"] = session.execute(
+                _count_of(self._task_filter(TaskQuery(scope="all"), actor), unassigned)).one()
         unknown = [scope for scope in scopes if scope not in counts]
         if unknown:
             raise EngineError(UNKNOWN_SCOPE, field="scope")
         return {scope: counts[scope] for scope in scopes}
 
-    def _task_query(self, query: TaskQuery, actor: Actor, roles: list[str] | None = None) -> Any:
-        """A tab's open tasks, unordered; `roles` narrows a role tab to some of the actor's roles."""
-        statement = select(Task).where(Task.status == "open")
+    def _task_filter(self, query: TaskQuery, actor: Actor, roles: list[str] | None = None) -> list[Any]:
+        """What picks a tab's open tasks out of the projection; `roles` narrows a role tab to some of the
+        actor's roles. Conditions rather than a statement, so a count need not wrap the page's query."""
+        where = [Task.status == "open"]
         roles = self._shared_roles(actor) if roles is None else roles
         if query.scope == "mine":
-            statement = statement.where(Task.assignee_id == actor.user_id)
+            where.append(Task.assignee_id == actor.user_id)
         elif query.scope == "claimable":
-            statement = statement.where(Task.assignee_id.is_(None), Task.role.in_(roles))
+            where += [Task.assignee_id.is_(None), Task.role.in_(roles)]
         elif query.scope == "all":
-            statement = statement.where(Task.role.in_(roles))
+            where.append(Task.role.in_(roles))
         else:
             raise EngineError(UNKNOWN_SCOPE, field="scope")
         if query.process_id:
-            statement = statement.where(Task.process_id == query.process_id)
+            where.append(Task.process_id == query.process_id)
         if query.due_before:
-            statement = statement.where(Task.due_at <= query.due_before)
+            where.append(Task.due_at <= query.due_before)
         if query.case_id is not None:
-            statement = statement.where(Task.case_id == query.case_id)
-        return statement
+            where.append(Task.case_id == query.case_id)
+        return where
 
     # --- instances -----------------------------------------------------------------------------
 
@@ -784,6 +784,11 @@ class _Runtime:
 def _columns(row: Task) -> dict[str, Any]:
     """A new task row's values for `_ADD_TASKS`."""
     return {column.key: getattr(row, column.key) for column in _TASKS.columns}
+
+
+def _count_of(where: list[Any], *more: Any) -> Any:
+    """`count(*)` (and `more` columns) over the tasks `where` picks, read straight off the table."""
+    return select(func.count(), *more).select_from(Task).where(*where)
 
 
 def _soonest_due_first(session: Session, due_at: Any = Task.due_at, created_at: Any = Task.created_at

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, select
 
+from engine import directory
 from engine.errors import Conflict, NotFound
 from engine.models import Case
 from engine.service import TaskQuery
+from processes.roles import SUPPORT_OFFICER, WELLBEING_CHAMPION
 
 
 def test_an_inbox_view_agrees_with_itself_and_sees_each_commit(service, database, deploy, officer, system):
@@ -51,6 +53,23 @@ def test_tab_counts_take_two_statements_and_an_unfiltered_page_reuses_its_tabs_c
         assert (one_case.counts["all"], one_case.page.total, len(counted)) == (3, 1, 3)
     finally:
         event.remove(database.engine, "before_cursor_execute", count)
+
+
+def test_the_signed_in_person_and_their_roles_are_read_in_one_statement(database, make_person):
+    # Every signed-in page starts by reading its person; their roles come with them, not in a second read.
+    lead = make_person(SUPPORT_OFFICER, WELLBEING_CHAMPION)
+    selects = []
+
+    def seen(_conn, _cursor, statement, _params, _context, _many):
+        selects.extend([statement] if statement.lstrip().upper().startswith("SELECT") else [])
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        person = directory.user(database, lead.user_id)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+    assert sorted(person.role_slugs) == sorted([SUPPORT_OFFICER, WELLBEING_CHAMPION])
+    assert len(selects) == 1, selects
 
 
 def test_process_names_follow_a_new_deploy_at_once(service, deploy, diagram, system):
