@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -172,14 +173,22 @@ class Instance(Base):
     __mapper_args__ = {"version_id_col": lock_version}
 
 
+_CLAIMABLE = text("status = 'open' AND assignee_id IS NULL")
+
+
 class Task(Base):
     """The projection of user tasks the inbox reads: never rebuilt by deserialising workflows on read."""
 
     __tablename__ = "tasks"
     __table_args__ = (
         # Each inbox tab reads one range per role, already in due order: claimable (nobody holds it) and all.
-        Index("ix_tasks_open_by_role", "status", "role", "assignee_id", "due_at", "created_at"),
+        # Claimable needs an index of its own: PostgreSQL does not take `assignee_id IS NULL` as pinning a
+        # column, so an index with assignee_id before due_at cannot give claimable tasks in due order.
+        Index("ix_tasks_claimable", "role", "due_at", "created_at", "id", postgresql_where=_CLAIMABLE,
+              sqlite_where=_CLAIMABLE),
         Index("ix_tasks_open_by_role_due", "status", "role", "due_at", "created_at"),
+        # The counts: "all" and, filtered on the assignee, "claimable" in one index-only scan.
+        Index("ix_tasks_open_by_role", "status", "role", "assignee_id", "due_at", "created_at"),
         Index("ix_tasks_open_by_assignee", "assignee_id", "status", "due_at", "created_at"),
         Index("ix_tasks_to_remind", "status", "reminded_at", "due_at"),
         Index("ix_tasks_to_escalate", "status", "escalated_at", "due_at"),
