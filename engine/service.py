@@ -55,6 +55,7 @@ class Actor:
         return SYSTEM_ROLE in self.roles
 
 
+SCOPES = ("mine", "claimable", "all")
 UNKNOWN_SCOPE = "scope must be mine, claimable or all."
 
 
@@ -443,6 +444,8 @@ class WorkflowService:
         """Each tab's count. The two role tabs take one read of the role index between them: claimable is
         "all" without an assignee."""
         scopes = list(scopes)
+        if not set(scopes) <= set(SCOPES):
+            raise EngineError(UNKNOWN_SCOPE, field="scope")
         counts: dict[str, int] = {}
         if "mine" in scopes:
             counts["mine"] = session.scalar(_count_of(self._task_filter(TaskQuery(scope="mine"), actor))) or 0
@@ -450,9 +453,6 @@ class WorkflowService:
             unassigned = func.count().filter(Task.assignee_id.is_(None))
             counts["all"], counts["claimable"] = session.execute(
                 _count_of(self._task_filter(TaskQuery(scope="all"), actor), unassigned)).one()
-        unknown = [scope for scope in scopes if scope not in counts]
-        if unknown:
-            raise EngineError(UNKNOWN_SCOPE, field="scope")
         return {scope: counts[scope] for scope in scopes}
 
     def _task_filter(self, query: TaskQuery, actor: Actor, roles: list[str] | None = None) -> list[Any]:

@@ -4,6 +4,7 @@ names that follow every deploy; and the caller's own need-to-know rule checked i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, select
@@ -13,6 +14,21 @@ from engine.errors import Conflict, NotFound
 from engine.models import Case
 from engine.service import TaskQuery
 from processes.roles import SUPPORT_OFFICER, WELLBEING_CHAMPION
+
+
+@contextmanager
+def statements_run(database) -> Iterator[list[tuple[str, object]]]:
+    """Each statement sent to the database inside the block, with its parameters."""
+    sent: list[tuple[str, object]] = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many):
+        sent.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
 
 
 def test_an_inbox_view_agrees_with_itself_and_sees_each_commit(service, database, deploy, officer, system):
@@ -40,37 +56,23 @@ def test_tab_counts_take_two_statements_and_an_unfiltered_page_reuses_its_tabs_c
     # itself, since its total is not its tab's.
     deploy("simple.bpmn")
     opened = [service.open_case({}, councillor_id=None, actor=system, process_id="simple") for _ in range(3)]
-    counted = []
-
-    @event.listens_for(database.engine, "before_cursor_execute")
-    def count(_conn, _cursor, statement, _params, _context, _many):
-        counted.extend(["count"] if "count(*)" in statement.lower() else [])
-
-    try:
+    counts = lambda sent: [s for s, _ in sent if "count(*)" in s.lower()]  # noqa: E731
+    with statements_run(database) as sent:
         view = service.inbox(TaskQuery(scope="all", per_page=2), officer, ["mine", "claimable", "all"])
-        assert (view.counts["all"], view.page.total, len(view.page.tasks), len(counted)) == (3, 3, 2, 2)
-        counted.clear()
+    assert (view.counts["all"], view.page.total, len(view.page.tasks), len(counts(sent))) == (3, 3, 2, 2)
+    with statements_run(database) as sent:
         one_case = service.inbox(TaskQuery(scope="all", case_id=opened[1].case_id), officer,
                                  ["mine", "claimable", "all"])
-        assert (one_case.counts["all"], one_case.page.total, len(counted)) == (3, 1, 3)
-    finally:
-        event.remove(database.engine, "before_cursor_execute", count)
+    assert (one_case.counts["all"], one_case.page.total, len(counts(sent))) == (3, 1, 3)
 
 
 def test_the_signed_in_person_and_their_roles_are_read_in_one_statement(database, make_person):
     # Every signed-in page starts by reading its person; their roles come with them, not in a second read.
     lead = make_person(SUPPORT_OFFICER, WELLBEING_CHAMPION)
-    selects = []
-
-    def seen(_conn, _cursor, statement, _params, _context, _many):
-        selects.extend([statement] if statement.lstrip().upper().startswith("SELECT") else [])
-
-    event.listen(database.engine, "before_cursor_execute", seen)
-    try:
+    with statements_run(database) as sent:
         person = directory.user(database, lead.user_id)
-    finally:
-        event.remove(database.engine, "before_cursor_execute", seen)
     assert sorted(person.role_slugs) == sorted([SUPPORT_OFFICER, WELLBEING_CHAMPION])
+    selects = [s for s, _ in sent if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 1, selects
 
 
@@ -171,17 +173,9 @@ def test_each_tab_is_read_off_an_index_in_due_order_on_postgresql(service, datab
     deploy("simple.bpmn")
     for _ in range(3):
         service.start("simple", {}, system)
-    pages = []
-
-    def seen(_conn, _cursor, statement, parameters, _context, _many):
-        pages.extend([(statement, parameters)] if "ORDER BY" in statement else [])
-
-    event.listen(database.engine, "before_cursor_execute", seen)
-    try:
+    with statements_run(database) as sent:
         service.tasks(TaskQuery(scope=scope), lead)
-    finally:
-        event.remove(database.engine, "before_cursor_execute", seen)
-    [(statement, parameters)] = pages
+    [(statement, parameters)] = [(s, p) for s, p in sent if "ORDER BY" in s]
     with database.engine.connect() as connection:
         cursor = connection.connection.cursor()
         cursor.execute("SET enable_seqscan = off")  # the test's few rows would make any plan cheap
