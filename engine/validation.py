@@ -122,13 +122,15 @@ class _FieldOrder:
     def unset_on_some_path(self, names: Iterable[str], at: Any) -> dict[str, tuple[list[Any], list[Any]]]:
         """Of `names`, those that only steps of this process set and that a case can reach `at` without
         having passed one of them: each with all its setters, and those of them on some path to `at`."""
+        own = [name for name in names if name in self.steps and name not in self.elsewhere]
+        if not own:
+            return {}
+        before = _steps_before(at)
         found = {}
-        for name in names:
-            if name in self.steps and name not in self.elsewhere:
-                setters = self.steps[name]
-                if not _always_set_on_arrival(at, set(setters)):
-                    before = _steps_before(at)
-                    found[name] = (setters, [s for s in setters if s in before and s is not at])
+        for name in own:
+            setters = self.steps[name]
+            if not _always_set_on_arrival(at, set(setters), before):
+                found[name] = (setters, [s for s in setters if s in before and s is not at])
         return found
 
 
@@ -144,13 +146,12 @@ def _steps_before(at: Any) -> set[Any]:
     return seen
 
 
-def _always_set_on_arrival(at: Any, setters: set[Any]) -> bool:
+def _always_set_on_arrival(at: Any, setters: set[Any], steps: set[Any]) -> bool:
     """Whether every case that reaches `at` has passed one of `setters` first: a definite-assignment
     analysis over the process's flow. A parallel join goes on only once all its branches have arrived, so
     one branch setting the field is enough there; anywhere else a case may have come along any one path.
     Starting from "set everywhere" and narrowing until nothing changes treats a loop's first time round as
-    the path from the start it is."""
-    steps = _steps_before(at)
+    the path from the start it is. `steps`: every step before `at` (`_steps_before`)."""
     set_after = {step: True for step in steps}
     changed = True
     while changed:
